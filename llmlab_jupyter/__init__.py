@@ -1,0 +1,24 @@
+"""llmlab-jupyter: an LLM experimentation platform that lives inside JupyterLab.
+
+``from llmlab_jupyter import Lab`` is the notebook entry point. Importing the
+package is cheap: the SDK, the database layer, pandas and litellm load on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+
+if TYPE_CHECKING:
+    from .client import Lab
+
+__all__ = ["Lab", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Lab":
+        from .client import Lab
+
+        return Lab
+    raise AttributeError(f"module 'llmlab_jupyter' has no attribute {name!r}")

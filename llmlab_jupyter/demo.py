@@ -1,0 +1,99 @@
+"""Seed a demo project so a new user sees something real on first start.
+
+``python -m llmlab_jupyter.demo`` (run by ``make lab``) fills the ``demo``
+project: prompts with several versions and labels, and a small dataset. It is
+idempotent: running it again changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from .client import Lab
+
+log = logging.getLogger(__name__)
+
+DEMO_PROJECT = "demo"
+
+NEWS = [
+    {
+        "article": "The city council approved a new bike lane network across downtown.",
+        "expected": "bike lanes",
+    },
+    {
+        "article": "A heatwave pushed temperatures above 40C for the third day in a row.",
+        "expected": "heatwave",
+    },
+    {
+        "article": "The local football club won the cup after a penalty shoot-out.",
+        "expected": "football",
+    },
+    {"article": "Researchers found a new species of frog in the rainforest.", "expected": "frog"},
+    {
+        "article": "The central bank kept interest rates unchanged this quarter.",
+        "expected": "interest rates",
+    },
+]
+
+
+def seed(lab: Lab) -> None:
+    """Create the demo prompts and dataset in ``lab``'s project."""
+    p = lab.prompts
+    p.save(
+        "summarize",
+        [{"role": "user", "content": "Summarize: {{ article }}"}],
+        model="fake/echo",
+        message="first draft",
+        description="One-line news summaries",
+    )
+    p.save(
+        "summarize",
+        [
+            {"role": "system", "content": "You write one-line news summaries."},
+            {"role": "user", "content": "Summarize in one sentence: {{ article }}"},
+        ],
+        model="fake/echo",
+        params={"temperature": 0},
+        message="add a system message",
+    )
+    v3 = p.save(
+        "summarize",
+        [
+            {"role": "system", "content": "You write one-line news summaries of at most 12 words."},
+            {"role": "user", "content": "Summarize in one sentence: {{ article }}"},
+        ],
+        model="local/smollm2",
+        params={"temperature": 0, "max_tokens": 48},
+        message="shorter, local model",
+    )
+    p.label("summarize", "production", 2)
+    p.label("summarize", "staging", v3.number)
+    p.save(
+        "topic",
+        "What is the topic of this article, in two words or fewer?\n\n{{ article }}",
+        model="fake/echo",
+        message="first version",
+        description="Topic extraction",
+    )
+    p.label("topic", "production", 1)
+    lab.datasets.import_("news", NEWS, message="five short news items")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    with Lab() as base:
+        base.projects.get()  # creates the default project for this user
+        if not any(pr.slug == DEMO_PROJECT for pr in base.projects.list()):
+            base.projects.create(DEMO_PROJECT, "LLM Lab demo")
+        demo = base.use(DEMO_PROJECT)
+        seed(demo)
+        log.info(
+            "demo project %r ready: %d prompts, %d datasets",
+            DEMO_PROJECT,
+            len(demo.prompts.list()),
+            len(demo.datasets.list()),
+        )
+
+
+if __name__ == "__main__":
+    main()

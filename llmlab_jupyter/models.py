@@ -1,0 +1,176 @@
+"""Typed records returned by the services and request bodies accepted by them.
+
+Records are immutable pydantic models: plain data that crosses process
+boundaries (REST, Celery, papermill) unchanged. Request models are named
+verb + noun (``CreatePromptVersion``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Role = Literal["owner", "editor", "viewer"]
+PromptKind = Literal["text", "chat"]
+ColumnType = Literal["string", "integer", "number", "boolean", "datetime", "json"]
+
+
+class Record(BaseModel):
+    """Base of every record: frozen, extra fields forbidden."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Message(Record):
+    """One chat message; ``content`` is a sandboxed Jinja2 template."""
+
+    role: Literal["system", "user", "assistant", "tool", "developer"]
+    content: str
+
+
+class Project(Record):
+    slug: str
+    title: str
+    created_at: datetime
+    created_by: str
+    role: Role | None = Field(default=None, description="The caller's role in this project.")
+
+
+class Membership(Record):
+    project: str
+    user: str
+    role: Role
+    created_at: datetime
+    created_by: str
+
+
+class Prompt(Record):
+    project: str
+    name: str
+    description: str
+    kind: PromptKind
+    latest_version: int
+    labels: dict[str, int] = Field(default_factory=dict)
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+
+
+class PromptVersion(Record):
+    """An immutable version of a prompt: template, variables, default model and parameters."""
+
+    project: str
+    prompt: str
+    number: int
+    kind: PromptKind
+    template: str | list[Message]
+    variables: list[str]
+    declared_variables: list[str]
+    model: str | None
+    params: dict[str, Any]
+    message: str
+    content_hash: str
+    parent: int | None
+    labels: list[str] = Field(default_factory=list)
+    created_at: datetime
+    created_by: str
+
+    @property
+    def ref(self) -> str:
+        """``name@number``, the short reference used by the CLI and experiments."""
+        return f"{self.prompt}@{self.number}"
+
+    def render(self, variables: dict[str, Any] | None = None, /, **kwargs: Any) -> Any:
+        """Render this version: a string for text prompts, a list of message dicts for chat."""
+        from .prompts import render
+
+        values = {**(variables or {}), **kwargs}
+        return render(self.kind, self.template_data(), values)
+
+    def template_data(self) -> str | list[dict[str, str]]:
+        """The template as plain data (``str`` or a list of ``{"role", "content"}``)."""
+        if isinstance(self.template, str):
+            return self.template
+        return [m.model_dump() for m in self.template]
+
+
+class Label(Record):
+    project: str
+    prompt: str
+    name: str
+    version: int
+    updated_at: datetime
+    updated_by: str
+
+
+class LabelEvent(Record):
+    """One move of a label: who moved it, when, from which version to which."""
+
+    project: str
+    prompt: str
+    label: str
+    from_version: int | None
+    to_version: int | None
+    created_at: datetime
+    created_by: str
+
+
+class Column(Record):
+    name: str
+    type: ColumnType
+
+
+class Dataset(Record):
+    project: str
+    name: str
+    description: str
+    latest_version: int
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+
+
+class DatasetVersion(Record):
+    """An immutable version of a dataset: rows, column schema and content hash."""
+
+    project: str
+    dataset: str
+    number: int
+    content_hash: str
+    columns: list[Column]
+    row_count: int
+    source_format: str
+    message: str
+    created_at: datetime
+    created_by: str
+
+    @property
+    def ref(self) -> str:
+        return f"{self.dataset}@{self.number}"
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+class CreatePromptVersion(BaseModel):
+    """Request body: save a new version of a prompt (creating the prompt if needed)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    template: str | list[Message]
+    kind: PromptKind | None = None
+    variables: list[str] | None = None
+    model: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    message: str = ""
+    description: str | None = None
+
+
+class SaveResult(Record):
+    """Outcome of a save: the version and whether it was newly created."""
+
+    version: PromptVersion
+    created: bool

@@ -1,0 +1,27 @@
+"""Base class of the services: the store, access checks and paging rules."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..exceptions import InvalidInput
+from .access import Access
+
+if TYPE_CHECKING:
+    from ..config import LlmLabConfig
+    from ..store.sql_store import SQLStore
+
+
+class Service:
+    def __init__(self, store: SQLStore, config: LlmLabConfig) -> None:
+        self.store = store
+        self.config = config
+        self.access = Access(store)
+
+    def page(self, limit: int, offset: int) -> None:
+        """Reject a page request beyond the configured cap."""
+        cap = self.config.max_page_size
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= cap:
+            raise InvalidInput(f"limit must be an integer between 1 and {cap}", field="limit")
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise InvalidInput("offset must be a non-negative integer", field="offset")

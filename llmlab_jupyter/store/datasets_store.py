@@ -1,0 +1,208 @@
+"""Dataset queries of :class:`~llmlab_jupyter.store.sql_store.SQLStore`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .. import models
+from ..exceptions import Conflict, NotFound
+from . import convert
+from .orm import DatasetItemRow, DatasetRow, DatasetVersionRow, ProjectRow, utcnow
+
+if TYPE_CHECKING:
+    from .engine import Transactions
+
+INSERT_BATCH = 5_000
+
+
+class DatasetQueries:
+    """Mixin: datasets, their immutable versions and rows."""
+
+    tx: Transactions
+
+    @property
+    def dialect(self) -> str:  # pragma: no cover - provided by SQLStore
+        raise NotImplementedError
+
+    @staticmethod
+    def _project(s: Session, slug: str) -> ProjectRow:  # pragma: no cover - SQLStore
+        raise NotImplementedError
+
+    def _dataset(self, s: Session, project_id: int, name: str, *, lock: bool = False) -> DatasetRow:
+        query = select(DatasetRow).where(
+            DatasetRow.project_id == project_id, DatasetRow.name == name
+        )
+        if lock and self.dialect != "sqlite":
+            query = query.with_for_update()
+        row = s.scalars(query).first()
+        if row is None:
+            raise NotFound(f"dataset {name!r} not found", field="name")
+        return row
+
+    def _dataset_version(
+        self, s: Session, project: str, name: str, number: int | None
+    ) -> tuple[DatasetRow, DatasetVersionRow]:
+        ds = self._dataset(s, self._project(s, project).id, name)
+        target = number if number is not None else ds.latest_version
+        row = s.scalars(
+            select(DatasetVersionRow).where(
+                DatasetVersionRow.dataset_id == ds.id, DatasetVersionRow.number == target
+            )
+        ).first()
+        if row is None:
+            raise NotFound(f"dataset {name!r} has no version {target}", field="version")
+        return ds, row
+
+    def save_dataset_version(
+        self,
+        project: str,
+        name: str,
+        *,
+        content_hash: str,
+        columns: list[dict[str, str]],
+        rows: Sequence[dict[str, Any]],
+        source_format: str,
+        message: str,
+        description: str | None,
+        user: str,
+        number: int | None = None,
+        created_at: datetime | None = None,
+        created_by: str | None = None,
+    ) -> tuple[models.DatasetVersion, bool]:
+        """Store a new immutable version, or return the existing one with the same content."""
+        with self.tx.write() as s:
+            proj = self._project(s, project)
+            ds = self._get_or_create_dataset(s, proj.id, name, description or "", user)
+            existing = s.scalars(
+                select(DatasetVersionRow)
+                .where(
+                    DatasetVersionRow.dataset_id == ds.id,
+                    DatasetVersionRow.content_hash == content_hash,
+                )
+                .order_by(DatasetVersionRow.number.desc())
+            ).first()
+            if existing is not None and number is None:
+                return convert.dataset_version(existing, project, name), False
+            next_number = ds.latest_version + 1
+            if number is not None and number != next_number:
+                raise Conflict(
+                    f"dataset {name!r} would get version {next_number}, not {number}",
+                    field="number",
+                )
+            now = utcnow()
+            version = DatasetVersionRow(
+                dataset_id=ds.id,
+                number=next_number,
+                content_hash=content_hash,
+                columns=columns,
+                row_count=len(rows),
+                source_format=source_format,
+                message=message,
+                created_at=created_at or now,
+                created_by=created_by or user,
+            )
+            s.add(version)
+            ds.latest_version = next_number
+            ds.updated_at = created_at or now
+            if description is not None:
+                ds.description = description
+            s.flush()
+            for start in range(0, len(rows), INSERT_BATCH):
+                chunk = rows[start : start + INSERT_BATCH]
+                s.execute(
+                    insert(DatasetItemRow),
+                    [
+                        {"version_id": version.id, "idx": start + i, "data": data}
+                        for i, data in enumerate(chunk)
+                    ],
+                )
+            return convert.dataset_version(version, project, name), True
+
+    def _get_or_create_dataset(
+        self, s: Session, project_id: int, name: str, description: str, user: str
+    ) -> DatasetRow:
+        try:
+            return self._dataset(s, project_id, name, lock=True)
+        except NotFound:
+            pass
+        try:
+            with s.begin_nested():
+                s.add(
+                    DatasetRow(
+                        project_id=project_id, name=name, description=description, created_by=user
+                    )
+                )
+        except IntegrityError:
+            pass
+        return self._dataset(s, project_id, name, lock=True)
+
+    def get_dataset(self, project: str, name: str) -> models.Dataset:
+        with self.tx.read() as s:
+            return convert.dataset(self._dataset(s, self._project(s, project).id, name), project)
+
+    def list_datasets(
+        self, project: str, *, search: str | None = None, limit: int, offset: int = 0
+    ) -> list[models.Dataset]:
+        with self.tx.read() as s:
+            proj = self._project(s, project)
+            query = select(DatasetRow).where(DatasetRow.project_id == proj.id)
+            if search:
+                escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                query = query.where(DatasetRow.name.ilike(f"%{escaped}%", escape="\\"))
+            rows = s.scalars(query.order_by(DatasetRow.name).limit(limit).offset(offset)).all()
+            return [convert.dataset(r, project) for r in rows]
+
+    def get_dataset_version(
+        self, project: str, name: str, number: int | None = None
+    ) -> models.DatasetVersion:
+        """One version by number, or the latest."""
+        with self.tx.read() as s:
+            _, row = self._dataset_version(s, project, name, number)
+            return convert.dataset_version(row, project, name)
+
+    def list_dataset_versions(
+        self, project: str, name: str, *, limit: int, offset: int = 0
+    ) -> list[models.DatasetVersion]:
+        with self.tx.read() as s:
+            ds = self._dataset(s, self._project(s, project).id, name)
+            rows = s.scalars(
+                select(DatasetVersionRow)
+                .where(DatasetVersionRow.dataset_id == ds.id)
+                .order_by(DatasetVersionRow.number.desc())
+                .limit(limit)
+                .offset(offset)
+            ).all()
+            return [convert.dataset_version(r, project, name) for r in rows]
+
+    def dataset_rows(
+        self, project: str, name: str, number: int, *, offset: int = 0, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Rows of one version in order; a page when ``limit`` is given."""
+        with self.tx.read() as s:
+            _, version = self._dataset_version(s, project, name, number)
+            query = (
+                select(DatasetItemRow.data)
+                .where(DatasetItemRow.version_id == version.id, DatasetItemRow.idx >= offset)
+                .order_by(DatasetItemRow.idx)
+            )
+            if limit is not None:
+                query = query.limit(limit)
+            return list(s.scalars(query).all())
+
+    def iter_dataset_rows(
+        self, project: str, name: str, number: int, *, batch: int = 5_000
+    ) -> Iterator[dict[str, Any]]:
+        """Stream every row of a version, ``batch`` at a time."""
+        offset = 0
+        while True:
+            chunk = self.dataset_rows(project, name, number, offset=offset, limit=batch)
+            yield from chunk
+            if len(chunk) < batch:
+                return
+            offset += batch

@@ -1,0 +1,462 @@
+"""SQLStore: every query of the domain, in short transactions.
+
+The services validate input and check permissions; the store keeps the
+invariants that need the database: contiguous version numbers under
+concurrency (the parent row is locked with ``FOR UPDATE`` on PostgreSQL;
+SQLite writes start with ``BEGIN IMMEDIATE``), idempotent saves (same content
+hash as the latest version returns it), and a history row for every label move.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .. import models
+from ..exceptions import Conflict, InvalidInput, NotFound
+from . import convert
+from .datasets_store import DatasetQueries
+from .engine import Transactions, ensure_schema, make_engine, upgrade
+from .orm import (
+    LabelEventRow,
+    LabelRow,
+    MembershipRow,
+    ProjectRow,
+    PromptRow,
+    PromptVersionRow,
+    utcnow,
+)
+
+
+class SQLStore(DatasetQueries):
+    """The store over SQLAlchemy (SQLite or PostgreSQL)."""
+
+    def __init__(self, url: str, *, auto_migrate: bool = True, check_schema: bool = True) -> None:
+        self.url = url
+        self.engine: Engine = make_engine(url)
+        self.tx = Transactions(self.engine)
+        if check_schema:
+            ensure_schema(self.engine, auto_migrate=auto_migrate)
+
+    @property
+    def dialect(self) -> str:
+        return self.tx.dialect
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Apply Alembic migrations up to ``revision``."""
+        upgrade(self.engine, revision)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- helpers ---------------------------------------------------------------------------
+    @staticmethod
+    def _project(s: Session, slug: str) -> ProjectRow:
+        row = s.scalars(select(ProjectRow).where(ProjectRow.slug == slug)).first()
+        if row is None:
+            raise NotFound(f"project {slug!r} not found", field="project")
+        return row
+
+    def _prompt(self, s: Session, project_id: int, name: str, *, lock: bool = False) -> PromptRow:
+        query = select(PromptRow).where(PromptRow.project_id == project_id, PromptRow.name == name)
+        if lock and self.dialect != "sqlite":
+            query = query.with_for_update()
+        row = s.scalars(query).first()
+        if row is None:
+            raise NotFound(f"prompt {name!r} not found", field="name")
+        return row
+
+    @staticmethod
+    def _labels_by_prompt(s: Session, prompt_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+        out: dict[int, dict[str, int]] = defaultdict(dict)
+        if prompt_ids:
+            rows = s.execute(
+                select(LabelRow.prompt_id, LabelRow.name, LabelRow.version).where(
+                    LabelRow.prompt_id.in_(prompt_ids)
+                )
+            )
+            for pid, name, version in rows:
+                out[pid][name] = version
+        return out
+
+    def _version_record(
+        self, s: Session, project: str, prompt: PromptRow, row: PromptVersionRow
+    ) -> models.PromptVersion:
+        labels = s.scalars(
+            select(LabelRow.name).where(
+                LabelRow.prompt_id == prompt.id, LabelRow.version == row.number
+            )
+        ).all()
+        return convert.prompt_version(row, project, prompt.name, list(labels))
+
+    # -- projects and memberships ----------------------------------------------------------
+    def create_project(self, slug: str, title: str, user: str) -> models.Project:
+        """Create a project owned by ``user``; ``Conflict`` if the slug is taken."""
+        try:
+            with self.tx.write() as s:
+                row = ProjectRow(slug=slug, title=title, created_by=user)
+                s.add(row)
+                s.flush()
+                s.add(
+                    MembershipRow(project_id=row.id, user_name=user, role="owner", created_by=user)
+                )
+                return convert.project(row, "owner")
+        except IntegrityError as err:
+            raise Conflict(f"project {slug!r} already exists", field="slug") from err
+
+    def ensure_project(self, slug: str, title: str, user: str) -> models.Project:
+        """Return the project, creating it (owned by ``user``) if it does not exist."""
+        with self.tx.read() as s:
+            row = s.scalars(select(ProjectRow).where(ProjectRow.slug == slug)).first()
+            if row is not None:
+                return convert.project(row, self._role(s, row.id, user))
+        try:
+            return self.create_project(slug, title, user)
+        except Conflict:
+            with self.tx.read() as s:
+                row = self._project(s, slug)
+                return convert.project(row, self._role(s, row.id, user))
+
+    @staticmethod
+    def _role(s: Session, project_id: int, user: str) -> str | None:
+        return s.scalars(
+            select(MembershipRow.role).where(
+                MembershipRow.project_id == project_id, MembershipRow.user_name == user
+            )
+        ).first()
+
+    def role_of(self, project: str, user: str) -> str | None:
+        """The role of ``user`` in ``project`` or ``None``; ``NotFound`` if no such project."""
+        with self.tx.read() as s:
+            return self._role(s, self._project(s, project).id, user)
+
+    def get_project(self, slug: str, user: str | None = None) -> models.Project:
+        with self.tx.read() as s:
+            row = self._project(s, slug)
+            return convert.project(row, self._role(s, row.id, user) if user else None)
+
+    def list_projects(self, user: str, *, limit: int, offset: int = 0) -> list[models.Project]:
+        """Projects ``user`` is a member of, by slug."""
+        with self.tx.read() as s:
+            rows = s.execute(
+                select(ProjectRow, MembershipRow.role)
+                .join(MembershipRow, MembershipRow.project_id == ProjectRow.id)
+                .where(MembershipRow.user_name == user)
+                .order_by(ProjectRow.slug)
+                .limit(limit)
+                .offset(offset)
+            ).all()
+            return [convert.project(p, role) for p, role in rows]
+
+    def set_member(self, project: str, user: str, role: str, by: str) -> models.Membership:
+        """Add ``user`` to ``project`` or change their role."""
+        with self.tx.write() as s:
+            proj = self._project(s, project)
+            row = s.scalars(
+                select(MembershipRow).where(
+                    MembershipRow.project_id == proj.id, MembershipRow.user_name == user
+                )
+            ).first()
+            if row is None:
+                row = MembershipRow(project_id=proj.id, user_name=user, role=role, created_by=by)
+                s.add(row)
+            else:
+                row.role = role
+            s.flush()
+            self._keep_an_owner(s, proj.id)
+            return convert.membership(row, project)
+
+    def remove_member(self, project: str, user: str) -> None:
+        with self.tx.write() as s:
+            proj = self._project(s, project)
+            row = s.scalars(
+                select(MembershipRow).where(
+                    MembershipRow.project_id == proj.id, MembershipRow.user_name == user
+                )
+            ).first()
+            if row is None:
+                raise NotFound(f"{user!r} is not a member of {project!r}", field="user")
+            s.delete(row)
+            s.flush()
+            self._keep_an_owner(s, proj.id)
+
+    @staticmethod
+    def _keep_an_owner(s: Session, project_id: int) -> None:
+        owners = s.scalar(
+            select(func.count()).where(
+                MembershipRow.project_id == project_id, MembershipRow.role == "owner"
+            )
+        )
+        if not owners:
+            raise Conflict("a project must keep at least one owner", field="role")
+
+    def list_members(self, project: str) -> list[models.Membership]:
+        with self.tx.read() as s:
+            proj = self._project(s, project)
+            rows = s.scalars(
+                select(MembershipRow)
+                .where(MembershipRow.project_id == proj.id)
+                .order_by(MembershipRow.user_name)
+            ).all()
+            return [convert.membership(r, project) for r in rows]
+
+    # -- prompts ---------------------------------------------------------------------------
+    def save_prompt_version(
+        self,
+        project: str,
+        name: str,
+        *,
+        kind: str,
+        template: Any,
+        variables: list[str],
+        declared_variables: list[str],
+        model: str | None,
+        params: dict[str, Any],
+        message: str,
+        content_hash: str,
+        description: str | None,
+        user: str,
+        number: int | None = None,
+        created_at: datetime | None = None,
+        created_by: str | None = None,
+        parent: int | None = None,
+    ) -> tuple[models.PromptVersion, bool]:
+        """Append a version (numbered latest + 1) unless it equals the latest one.
+
+        ``number``/``created_at``/``created_by``/``parent`` are only for imports, which
+        must reproduce history exactly; an import whose number is not the next one
+        raises ``Conflict``.
+        """
+        with self.tx.write() as s:
+            proj = self._project(s, project)
+            prompt = self._get_or_create_prompt(s, proj.id, name, kind, description or "", user)
+            latest: PromptVersionRow | None = None
+            if prompt.latest_version:
+                latest = s.scalars(
+                    select(PromptVersionRow).where(
+                        PromptVersionRow.prompt_id == prompt.id,
+                        PromptVersionRow.number == prompt.latest_version,
+                    )
+                ).one()
+            if number is None and latest is not None and latest.content_hash == content_hash:
+                return self._version_record(s, project, prompt, latest), False
+            next_number = prompt.latest_version + 1
+            if number is not None and number != next_number:
+                raise Conflict(
+                    f"prompt {name!r} would get version {next_number}, not {number}",
+                    field="number",
+                )
+            now = utcnow()
+            row = PromptVersionRow(
+                prompt_id=prompt.id,
+                number=next_number,
+                kind=kind,
+                template=template,
+                variables=variables,
+                declared_variables=declared_variables,
+                model=model,
+                params=params,
+                message=message,
+                content_hash=content_hash,
+                parent=parent if number is not None else (latest.number if latest else None),
+                created_at=created_at or now,
+                created_by=created_by or user,
+            )
+            s.add(row)
+            prompt.latest_version = next_number
+            prompt.kind = kind
+            prompt.updated_at = created_at or now
+            if description is not None:
+                prompt.description = description
+            s.flush()
+            return convert.prompt_version(row, project, name, []), True
+
+    def _get_or_create_prompt(
+        self, s: Session, project_id: int, name: str, kind: str, description: str, user: str
+    ) -> PromptRow:
+        try:
+            return self._prompt(s, project_id, name, lock=True)
+        except NotFound:
+            pass
+        try:
+            with s.begin_nested():
+                s.add(
+                    PromptRow(
+                        project_id=project_id,
+                        name=name,
+                        kind=kind,
+                        description=description,
+                        created_by=user,
+                    )
+                )
+        except IntegrityError:
+            pass  # created concurrently: lock the winner's row below
+        return self._prompt(s, project_id, name, lock=True)
+
+    def get_prompt(self, project: str, name: str) -> models.Prompt:
+        with self.tx.read() as s:
+            proj = self._project(s, project)
+            row = self._prompt(s, proj.id, name)
+            return convert.prompt(row, project, self._labels_by_prompt(s, [row.id])[row.id])
+
+    def list_prompts(
+        self,
+        project: str,
+        *,
+        search: str | None = None,
+        label: str | None = None,
+        limit: int,
+        offset: int = 0,
+    ) -> list[models.Prompt]:
+        """Prompts of a project by name, optionally matching ``search`` or carrying ``label``."""
+        with self.tx.read() as s:
+            proj = self._project(s, project)
+            query = select(PromptRow).where(PromptRow.project_id == proj.id)
+            if search:
+                pattern = (
+                    "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+                )
+                query = query.where(
+                    or_(
+                        PromptRow.name.ilike(pattern, escape="\\"),
+                        PromptRow.description.ilike(pattern, escape="\\"),
+                    )
+                )
+            if label:
+                query = query.where(
+                    PromptRow.id.in_(select(LabelRow.prompt_id).where(LabelRow.name == label))
+                )
+            rows = s.scalars(query.order_by(PromptRow.name).limit(limit).offset(offset)).all()
+            labels = self._labels_by_prompt(s, [r.id for r in rows])
+            return [convert.prompt(r, project, labels.get(r.id, {})) for r in rows]
+
+    def count_prompts(self, project: str) -> int:
+        with self.tx.read() as s:
+            proj = self._project(s, project)
+            return int(s.scalar(select(func.count()).where(PromptRow.project_id == proj.id)) or 0)
+
+    def get_prompt_version(
+        self, project: str, name: str, *, number: int | None = None, label: str | None = None
+    ) -> models.PromptVersion:
+        """One version by number, by label, or the latest when both are ``None``."""
+        with self.tx.read() as s:
+            proj = self._project(s, project)
+            prompt = self._prompt(s, proj.id, name)
+            if label is not None:
+                target = s.scalars(
+                    select(LabelRow.version).where(
+                        LabelRow.prompt_id == prompt.id, LabelRow.name == label
+                    )
+                ).first()
+                if target is None:
+                    raise NotFound(f"prompt {name!r} has no label {label!r}", field="label")
+            else:
+                target = number if number is not None else prompt.latest_version
+            row = s.scalars(
+                select(PromptVersionRow).where(
+                    PromptVersionRow.prompt_id == prompt.id, PromptVersionRow.number == target
+                )
+            ).first()
+            if row is None:
+                raise NotFound(f"prompt {name!r} has no version {target}", field="version")
+            return self._version_record(s, project, prompt, row)
+
+    def list_prompt_versions(
+        self, project: str, name: str, *, limit: int, offset: int = 0
+    ) -> list[models.PromptVersion]:
+        """Versions of a prompt, newest first."""
+        with self.tx.read() as s:
+            proj = self._project(s, project)
+            prompt = self._prompt(s, proj.id, name)
+            rows = s.scalars(
+                select(PromptVersionRow)
+                .where(PromptVersionRow.prompt_id == prompt.id)
+                .order_by(PromptVersionRow.number.desc())
+                .limit(limit)
+                .offset(offset)
+            ).all()
+            by_version: dict[int, list[str]] = defaultdict(list)
+            for lname, version in self._labels_by_prompt(s, [prompt.id])[prompt.id].items():
+                by_version[version].append(lname)
+            return [
+                convert.prompt_version(r, project, name, by_version.get(r.number, [])) for r in rows
+            ]
+
+    def set_label(
+        self,
+        project: str,
+        name: str,
+        label: str,
+        version: int | None,
+        user: str,
+        *,
+        at: datetime | None = None,
+    ) -> models.Label | None:
+        """Point ``label`` at ``version`` (``None`` removes it), recording the move."""
+        with self.tx.write() as s:
+            proj = self._project(s, project)
+            prompt = self._prompt(s, proj.id, name, lock=True)
+            if version is not None and not (1 <= version <= prompt.latest_version):
+                raise NotFound(f"prompt {name!r} has no version {version}", field="version")
+            row = s.scalars(
+                select(LabelRow).where(LabelRow.prompt_id == prompt.id, LabelRow.name == label)
+            ).first()
+            previous = row.version if row is not None else None
+            if previous == version:
+                return convert.label(row, project, name) if row is not None else None
+            now = at or utcnow()
+            s.add(
+                LabelEventRow(
+                    prompt_id=prompt.id,
+                    label=label,
+                    from_version=previous,
+                    to_version=version,
+                    created_at=now,
+                    created_by=user,
+                )
+            )
+            if version is None:
+                if row is None:
+                    raise NotFound(f"prompt {name!r} has no label {label!r}", field="label")
+                s.delete(row)
+                return None
+            if row is None:
+                row = LabelRow(
+                    prompt_id=prompt.id,
+                    name=label,
+                    version=version,
+                    created_by=user,
+                    created_at=now,
+                    updated_at=now,
+                    updated_by=user,
+                )
+                s.add(row)
+            else:
+                row.version, row.updated_at, row.updated_by = version, now, user
+            s.flush()
+            return convert.label(row, project, name)
+
+    def label_history(
+        self, project: str, name: str, label: str | None = None
+    ) -> list[models.LabelEvent]:
+        """Every label move of a prompt, oldest first."""
+        with self.tx.read() as s:
+            proj = self._project(s, project)
+            prompt = self._prompt(s, proj.id, name)
+            query = select(LabelEventRow).where(LabelEventRow.prompt_id == prompt.id)
+            if label is not None:
+                query = query.where(LabelEventRow.label == label)
+            rows = s.scalars(query.order_by(LabelEventRow.id)).all()
+            return [convert.label_event(r, project, name) for r in rows]
+
+    def check_page(self, limit: int, offset: int, cap: int) -> None:
+        if limit < 1 or limit > cap:
+            raise InvalidInput(f"limit must be between 1 and {cap}", field="limit")
+        if offset < 0:
+            raise InvalidInput("offset must not be negative", field="offset")

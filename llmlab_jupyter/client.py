@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import builtins
-from typing import Any
+from typing import Any, cast
 
 from .config import LlmLabConfig, local_user_name
 from .models import (
@@ -280,6 +280,7 @@ class Lab:
     ``Lab()`` opens the embedded SQLite database under the Jupyter data dir (or
     ``LLMLAB_DATABASE_URL``) in-process, as the operating-system user, in the
     ``default`` project, which is created on first use with that user as owner.
+    ``Lab(url=..., token=...)`` talks to a running Jupyter server's REST API instead.
     """
 
     def __init__(
@@ -291,14 +292,21 @@ class Lab:
         user: str | None = None,
         config: LlmLabConfig | None = None,
         services: Services | None = None,
+        url: str | None = None,
+        token: str | None = None,
     ) -> None:
         self.config = config or LlmLabConfig.from_overrides(
             database_url=database_url, data_dir=data_dir
         )
         self.caller = Caller(user or local_user_name())
+        self._owns_services = services is None
+        if services is None and url is not None:
+            # the REST API of a running server (same methods; the token names the user)
+            from .http_services import HttpServices
+
+            services = cast(Services, HttpServices(url, token))
         self.services = services or Services.from_config(self.config)
         self.project = project or self.config.default_project
-        self._owns_services = services is None
         if project is None or project == self.config.default_project:
             self.services.projects.ensure(self.caller, self.project)
         else:
@@ -306,6 +314,57 @@ class Lab:
         self.prompts = PromptsAPI(self)
         self.datasets = DatasetsAPI(self)
         self.projects = ProjectsAPI(self)
+        from .client_experiments import ExperimentsAPI
+
+        self.experiments = ExperimentsAPI(self)
+
+    def experiment(
+        self,
+        *,
+        dataset: str,
+        variants: Any,
+        models: list[str] | str | None = None,
+        scorers: list[Any] | None = None,
+        name: str | None = None,
+        description: str = "",
+        budget_usd: float | None = None,
+        concurrency: int = 16,
+        use_cache: bool = True,
+    ) -> Any:
+        """Plan a prompt × model × dataset experiment; call ``.run()`` on the result.
+
+        ``variants`` are prompt references: ``"summarize@2"``, ``("summarize", {"label":
+        "production"})`` or ``{"prompt": ..., "version": ..., "model": ..., "params": ...}``;
+        each is crossed with every model in ``models`` (default: the version's own model).
+        ``scorers`` are names (``"exact_match"``), specs (``{"type": "regex", "pattern":
+        ...}``), scorer objects or Python functions ``fn(output, row)``.
+        """
+        return self.experiments.create(
+            dataset=dataset,
+            variants=variants,
+            models=models,
+            scorers=scorers,
+            name=name,
+            description=description,
+            budget_usd=budget_usd,
+            concurrency=concurrency,
+            use_cache=use_cache,
+        )
+
+    def usage(self, *, by: list[str] | tuple[str, ...] = ("model",), **filters: Any) -> Any:
+        """The usage ledger (calls, tokens, cost, savings, errors) as a DataFrame."""
+        import pandas as pd
+
+        rows = self.services.experiments.usage(self.caller, self.project, by=by, **filters)
+        return pd.DataFrame.from_records(rows)
+
+    def export(self, directory: str) -> Any:
+        """Write the project's prompts and datasets as a folder of YAML/JSONL files."""
+        return self.services.portability.export(self.caller, self.project, directory)
+
+    def import_(self, directory: str) -> Any:
+        """Load a folder written by :meth:`export` into this project (identical parts skipped)."""
+        return self.services.portability.import_(self.caller, self.project, directory)
 
     def use(self, project: str) -> Lab:
         """A ``Lab`` on another project, sharing this one's connection."""

@@ -174,3 +174,49 @@ class SaveResult(Record):
 
     version: PromptVersion
     created: bool
+
+
+ExperimentStatus = Literal[
+    "created", "running", "completed", "interrupted", "failed", "cancelled", "budget_exceeded"
+]
+
+
+class Variant(Record):
+    """One arm of an experiment, with the provenance of what made its results."""
+
+    idx: int
+    name: str
+    prompt: str
+    prompt_version: int
+    prompt_hash: str
+    model: str
+    params: dict[str, Any]
+
+
+class Experiment(Record):
+    project: str
+    name: str
+    description: str
+    dataset: str
+    dataset_version: int
+    dataset_hash: str
+    status: ExperimentStatus
+    variants: list[Variant]
+    scorers: list[dict[str, Any]]
+    settings: dict[str, Any]
+    budget_usd: float | None
+    spent_usd: float
+    total_items: int
+    completed_items: int
+    error_items: int
+    package_version: str
+    message: str
+    created_at: datetime
+    created_by: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    heartbeat_at: datetime | None
+
+    @property
+    def dataset_ref(self) -> str:
+        return f"{self.dataset}@{self.dataset_version}"

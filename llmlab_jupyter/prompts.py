@@ -303,3 +303,37 @@ def parse_ref(ref: str, field: str = "ref") -> tuple[str, int | None, str | None
             raise InvalidInput(f"{field}: versions start at 1", field=field)
         return name, number, None
     return name, None, validate_slug(tail, field)
+
+
+class CompiledPrompt:
+    """A template parsed once and rendered many times (the experiment runner's hot path)."""
+
+    __slots__ = ("_parts", "_roles", "kind", "variables")
+
+    def __init__(self, kind: str, template: str | list[dict]) -> None:
+        env = _environment()
+        self.kind = kind
+        self.variables = detect_variables(kind, template)
+        parts = _parts(kind, template)
+        self._parts = [(loc, env.from_string(_parse(loc, src))) for loc, src in parts]
+        self._roles = [m["role"] for m in template] if isinstance(template, list) else []
+
+    def messages(self, variables: Mapping[str, Any]) -> list[dict[str, str]]:
+        """Rendered chat messages (a text prompt becomes one user message)."""
+        from jinja2 import UndefinedError
+        from jinja2.sandbox import SecurityError
+
+        out = []
+        for i, (location, compiled) in enumerate(self._parts):
+            try:
+                text = compiled.render(variables)
+            except UndefinedError as err:
+                missing = sorted(set(self.variables) - set(variables))
+                detail = f"missing variables: {', '.join(missing)}" if missing else err.message
+                raise TemplateError(f"{location}: {detail}", field="variables") from err
+            except SecurityError as err:
+                raise TemplateError(f"{location} was refused by the sandbox: {err}") from err
+            except (TypeError, ValueError, ArithmeticError, LookupError) as err:
+                raise TemplateError(f"template in {location} failed: {err}") from err
+            out.append({"role": self._roles[i] if self._roles else "user", "content": text})
+        return out

@@ -12,6 +12,7 @@ from .access import Caller
 from .base import Service
 
 DEFAULT_LABEL = "production"
+SORTS = ("name", "-name", "updated_at", "-updated_at")
 
 
 def _version_number(value: Any, field: str = "version") -> int:
@@ -137,15 +138,19 @@ class PromptService(Service):
         label: str | None = None,
         limit: int = 100,
         offset: int = 0,
+        sort: str = "name",
     ) -> builtins.list[Prompt]:
+        """Prompts of a project; ``sort``: ``name`` or ``updated_at``, ``-`` for descending."""
         self.access.require(caller, project, "read")
         self.page(limit, offset)
+        if sort not in SORTS:
+            raise InvalidInput(f"sort must be one of {', '.join(SORTS)}", field="sort")
         if search is not None and (not isinstance(search, str) or len(search) > 200):
             raise InvalidInput("search must be a string of at most 200 characters", field="search")
         if label is not None:
             tpl.validate_slug(label, "label")
         return self.store.list_prompts(
-            project, search=search, label=label, limit=limit, offset=offset
+            project, search=search, label=label, limit=limit, offset=offset, sort=sort
         )
 
     def versions(

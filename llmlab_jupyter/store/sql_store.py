@@ -21,8 +21,10 @@ from sqlalchemy.orm import Session
 from .. import models
 from ..exceptions import Conflict, InvalidInput, NotFound
 from . import convert
+from .aggregates import AggregateQueries
 from .datasets_store import DatasetQueries
 from .engine import Transactions, ensure_schema, make_engine, upgrade
+from .experiments_store import ExperimentQueries
 from .orm import (
     LabelEventRow,
     LabelRow,
@@ -34,7 +36,7 @@ from .orm import (
 )
 
 
-class SQLStore(DatasetQueries):
+class SQLStore(DatasetQueries, ExperimentQueries, AggregateQueries):
     """The store over SQLAlchemy (SQLite or PostgreSQL)."""
 
     def __init__(self, url: str, *, auto_migrate: bool = True, check_schema: bool = True) -> None:
@@ -313,8 +315,12 @@ class SQLStore(DatasetQueries):
         label: str | None = None,
         limit: int,
         offset: int = 0,
+        sort: str = "name",
     ) -> list[models.Prompt]:
-        """Prompts of a project by name, optionally matching ``search`` or carrying ``label``."""
+        """Prompts of a project by name, optionally matching ``search`` or carrying ``label``.
+
+        ``sort`` is ``name`` or ``updated_at``, descending with a ``-`` prefix (ties by name).
+        """
         with self.tx.read() as s:
             proj = self._project(s, project)
             query = select(PromptRow).where(PromptRow.project_id == proj.id)
@@ -332,7 +338,9 @@ class SQLStore(DatasetQueries):
                 query = query.where(
                     PromptRow.id.in_(select(LabelRow.prompt_id).where(LabelRow.name == label))
                 )
-            rows = s.scalars(query.order_by(PromptRow.name).limit(limit).offset(offset)).all()
+            column = PromptRow.updated_at if sort.lstrip("-") == "updated_at" else PromptRow.name
+            order = [column.desc() if sort.startswith("-") else column.asc(), PromptRow.name]
+            rows = s.scalars(query.order_by(*order).limit(limit).offset(offset)).all()
             labels = self._labels_by_prompt(s, [r.id for r in rows])
             return [convert.prompt(r, project, labels.get(r.id, {})) for r in rows]
 
@@ -407,6 +415,8 @@ class SQLStore(DatasetQueries):
             row = s.scalars(
                 select(LabelRow).where(LabelRow.prompt_id == prompt.id, LabelRow.name == label)
             ).first()
+            if version is None and row is None:
+                raise NotFound(f"prompt {name!r} has no label {label!r}", field="label")
             previous = row.version if row is not None else None
             if previous == version:
                 return convert.label(row, project, name) if row is not None else None

@@ -1,0 +1,1 @@
+"""Experiments: the runner (plan → execute → record), scorers and statistics."""

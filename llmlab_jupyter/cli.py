@@ -6,6 +6,7 @@
     llmlab prompts push greet greet.yaml -m "first"
     llmlab prompts label greet production 1
     llmlab datasets import news news.csv
+    llmlab run -d news --prompt greet@1 --prompt greet@2 --model fake/echo --scorer exact_match
     llmlab export ./llmlab-project          the project as YAML/JSONL files (prompt-as-code)
     llmlab import ./llmlab-project
 
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ._version import __version__
+from .cli_experiments import experiments, run, usage
 from .cli_prompts import prompts
 from .cli_support import (
     CliState,
@@ -82,6 +84,9 @@ def main(
 
 
 main.add_command(prompts)
+main.add_command(run)
+main.add_command(experiments)
+main.add_command(usage)
 
 
 # -- database --------------------------------------------------------------------------------

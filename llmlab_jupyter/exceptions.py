@@ -117,6 +117,8 @@ class ProviderError(LlmLabError):
         **details: Any,
     ) -> None:
         super().__init__(message, **details)
+        #: requests sent for the call that failed (set by the gateway)
+        self.attempts: int | None = None
         self.retryable = retryable
         self.retry_after = retry_after
         self.provider_status = provider_status

@@ -25,15 +25,7 @@ os.environ.pop("LLMLAB_DATABASE_URL", None)
 PG_ADMIN_URL = os.environ.get(
     "LLMLAB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-def require_service(name: str, reason: str) -> None:
-    """Skip (or, under CI=true, fail) when a real service is missing."""
-    message = f"{name} is not available: {reason}"
-    if IN_CI:
-        pytest.fail(f"{message} (CI=true: a missing service is a failure)", pytrace=False)
-    pytest.skip(message)
+from llmlab_jupyter.testing.services import IN_CI, require_service  # noqa: E402, F401
 
 
 @pytest.fixture(scope="session")

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import json
 import logging
 import os
 import socket
@@ -27,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..exceptions import Conflict, LlmLabError, ProviderError, TemplateError
 from ..gateway.base import ChatRequest, Completion
-from ..gateway.cache import ResponseCache, cache_key
+from ..gateway.cache import ResponseCache, cache_key, input_hash, key_prefix
 from ..models import Experiment
 from ..prompts import CompiledPrompt
 
@@ -188,13 +186,10 @@ class ExperimentRunner:
     def _claim(self) -> None:
         exp = self.store.get_experiment(self.experiment.project, self.experiment.name)
         stale = STALE_AFTER_S
-        if exp.status == "running":
-            with self.store.tx.read() as s:  # owner on this host and dead: take over now
-                from ..store.orm import ExperimentRow
-
-                owner = s.get(ExperimentRow, self.experiment_id)
-                if owner is not None and _owner_is_dead(owner.runner_id):
-                    stale = 0.0
+        if exp.status == "running" and _owner_is_dead(
+            self.store.experiment_runner(self.experiment_id)
+        ):
+            stale = 0.0  # the owner was a process on this host that no longer exists
         if exp.status == "completed":
             raise Conflict(f"experiment {exp.name!r} is already completed", field="experiment")
         self.store.claim_experiment(self.experiment_id, self.runner_id, stale_after_s=stale)
@@ -212,6 +207,10 @@ class ExperimentRunner:
         exp = self.experiment
         batch: list[_Item] = []
         rows = self.store.iter_dataset_rows(exp.project, exp.dataset, exp.dataset_version)
+        prefixes = [
+            key_prefix(self.project_id, self._providers[v.idx], v.model, v.params)
+            for v in exp.variants
+        ]
         for row_idx, row in enumerate(rows):
             for v in exp.variants:
                 if (v.idx, row_idx) in done:
@@ -221,12 +220,9 @@ class ExperimentRunner:
                 except TemplateError as err:
                     self._record_error(v.idx, row_idx, "", err, attempts=0)
                     continue
-                encoded = json.dumps(messages, sort_keys=True, ensure_ascii=False)
-                input_hash = "sha256:" + hashlib.sha256(encoded.encode()).hexdigest()
-                key = cache_key(
-                    self.project_id, self._providers[v.idx], v.model, messages, v.params
-                )
-                batch.append(_Item(v.idx, row_idx, row, messages, input_hash, key))
+                digest = input_hash(messages)
+                key = cache_key(prefixes[v.idx], digest)
+                batch.append(_Item(v.idx, row_idx, row, messages, digest, key))
             if len(batch) >= self.options.batch_size:
                 yield batch
                 batch = []
@@ -251,7 +247,8 @@ class ExperimentRunner:
         workers = [
             asyncio.create_task(self._worker(queue)) for _ in range(self.options.concurrency)
         ]
-        flusher = asyncio.create_task(self._periodic_flush())
+        producing_done = asyncio.Event()
+        flusher = asyncio.create_task(self._periodic_flush(producing_done))
         try:
             for batch in self._items(done):
                 if self._stop.is_set() or self._over_budget():
@@ -269,10 +266,12 @@ class ExperimentRunner:
         finally:
             for _ in workers:
                 await queue.put(None)
-            await asyncio.gather(*workers, return_exceptions=True)
-            flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await flusher
+            outcomes = await asyncio.gather(*workers, return_exceptions=True)
+            producing_done.set()
+            await flusher
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException):
+                    raise outcome
         if self._over_budget():
             return "budget_exceeded"
         if self._stop.is_set():
@@ -496,9 +495,11 @@ class ExperimentRunner:
         if len(self._buffer) >= self.options.batch_size and not self._flush_lock.locked():
             await self._flush()
 
-    async def _periodic_flush(self) -> None:
-        while True:
-            await asyncio.sleep(self.options.flush_interval_s)
+    async def _periodic_flush(self, done: asyncio.Event) -> None:
+        """Flush every ``flush_interval_s`` until ``done``; never cancelled mid-write."""
+        while not done.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(done.wait(), self.options.flush_interval_s)
             await self._flush()
 
     async def _flush(self) -> None:

@@ -18,21 +18,25 @@ if TYPE_CHECKING:
     from ..store.sql_store import SQLStore
 
 
-def cache_key(
-    project_id: int,
-    provider: str,
-    model: str,
-    messages: Sequence[Mapping[str, Any]],
-    params: Mapping[str, Any],
-) -> str:
-    """A sha256 over everything that determines a completion."""
-    payload = json.dumps(
-        [project_id, provider, model, messages, params],
+def input_hash(messages: Sequence[Mapping[str, Any]]) -> str:
+    """sha256 of the rendered messages (what a result records as its input)."""
+    encoded = json.dumps(messages, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(encoded.encode()).hexdigest()
+
+
+def key_prefix(project_id: int, provider: str, model: str, params: Mapping[str, Any]) -> str:
+    """The part of a cache key fixed for one variant (computed once per run)."""
+    return json.dumps(
+        [project_id, provider, model, params],
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,
     )
-    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def cache_key(prefix: str, messages_hash: str) -> str:
+    """Key = sha256 over project + provider + model + parameters + rendered messages."""
+    return hashlib.sha256(f"{prefix}|{messages_hash}".encode()).hexdigest()
 
 
 class ResponseCache(ABC):

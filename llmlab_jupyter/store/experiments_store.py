@@ -255,6 +255,13 @@ class ExperimentQueries:
             row.message = ""
             return previous
 
+    def experiment_runner(self, experiment_id: int) -> str | None:
+        """The id of the runner holding the experiment's lease, if any."""
+        with self.tx.read() as s:
+            return s.scalar(
+                select(ExperimentRow.runner_id).where(ExperimentRow.id == experiment_id)
+            )
+
     def heartbeat(self, experiment_id: int, runner_id: str) -> str:
         """Refresh the lease; returns the status (``cancelled`` tells the runner to stop)."""
         with self.tx.write() as s:

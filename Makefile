@@ -10,15 +10,39 @@ LAB_PORT ?= 8888
 ROOT_FLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 
-.PHONY: lab test lint typecheck pytest bench clean venv seed
+LABEXT := labextension
+JLPM := PATH="$(CURDIR)/$(BIN):$$PATH" $(CURDIR)/$(BIN)/jlpm
+
+.PHONY: lab test lint typecheck pytest bench clean venv seed browser-deps \
+	labextension-build labextension-lint labextension-test
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,local]"
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+$(LABEXT)/node_modules/.installed: $(STAMP) $(LABEXT)/package.json $(LABEXT)/yarn.lock
+	cd $(LABEXT) && $(JLPM) install
+	touch $@
+
+labextension-build: $(LABEXT)/node_modules/.installed
+	cd $(LABEXT) && $(JLPM) build
+
+labextension-lint: $(LABEXT)/node_modules/.installed
+	cd $(LABEXT) && $(JLPM) lint:check
+
+labextension-test: $(LABEXT)/node_modules/.installed
+	cd $(LABEXT) && $(JLPM) test
+
+# Browser tests drive Debian's Chromium (never a downloaded browser).
+browser-deps:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is not installed: browser tests will be skipped"; fi; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -27,16 +51,16 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) labextension-build browser-deps
 	$(BIN)/python -m pytest -p no:cacheprovider
 
-test: lint typecheck pytest
+test: lint typecheck labextension-lint labextension-test pytest
 
 seed: $(STAMP)
 	$(BIN)/llmlab db upgrade
 	$(BIN)/python -m llmlab_jupyter.demo
 
-lab: seed
+lab: seed labextension-build
 	$(BIN)/jupyter lab $(ROOT_FLAG) --no-browser --ip=127.0.0.1 --port=$(LAB_PORT) \
 		--ServerApp.root_dir=$(CURDIR)/notebooks
 

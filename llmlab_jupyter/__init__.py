@@ -16,6 +16,18 @@ if TYPE_CHECKING:
 __all__ = ["Lab", "__version__"]
 
 
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    """Entry point of the Jupyter server extension (the REST API under ``llmlab/``)."""
+    from .app import LlmLabApp
+
+    return [{"module": "llmlab_jupyter.app", "app": LlmLabApp}]
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """Where ``jupyter labextension develop`` finds the built extension."""
+    return [{"src": "labextension", "dest": "llmlab-jupyter"}]
+
+
 def __getattr__(name: str) -> Any:
     if name == "Lab":
         from .client import Lab

@@ -24,6 +24,7 @@ import click
 
 from ._version import __version__
 from .cli_experiments import experiments, run, usage
+from .cli_jobs import jobs, schedules, worker
 from .cli_prompts import prompts
 from .cli_support import (
     CliState,
@@ -87,6 +88,9 @@ main.add_command(prompts)
 main.add_command(run)
 main.add_command(experiments)
 main.add_command(usage)
+main.add_command(jobs)
+main.add_command(schedules)
+main.add_command(worker)
 
 
 # -- database --------------------------------------------------------------------------------

@@ -139,6 +139,27 @@ class PromptsAPI(_Part):
         items = self._services.prompts.versions(self._caller, self._project, name, limit=limit)
         return _frame(items) if as_frame else items
 
+    def run(
+        self,
+        name: str,
+        variables: dict[str, Any] | None = None,
+        /,
+        *,
+        version: int | None = None,
+        label: str | None = None,
+        model: str | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """Render a stored version and call its model (or ``model``) once."""
+        pv = self.get(name, version=version, label=label, fallback_to_latest=True)
+        rendered = pv.render({**(variables or {}), **kwargs})
+        chosen = model or pv.model
+        if not chosen:
+            from .exceptions import InvalidInput
+
+            raise InvalidInput(f"{pv.ref} has no default model: pass model=", field="model")
+        return self._lab.complete(rendered, model=chosen, **pv.params)
+
     def label(self, name: str, label: str, version: int) -> Label:
         """Move ``label`` to ``version`` (kept in the label history)."""
         return self._services.prompts.set_label(self._caller, self._project, name, label, version)
@@ -315,8 +336,10 @@ class Lab:
         self.datasets = DatasetsAPI(self)
         self.projects = ProjectsAPI(self)
         from .client_experiments import ExperimentsAPI
+        from .client_widgets import ChartsAPI
 
         self.experiments = ExperimentsAPI(self)
+        self.charts = ChartsAPI(self)
 
     def experiment(
         self,
@@ -330,6 +353,7 @@ class Lab:
         budget_usd: float | None = None,
         concurrency: int = 16,
         use_cache: bool = True,
+        feedback_labels: list[str] | None = None,
     ) -> Any:
         """Plan a prompt × model × dataset experiment; call ``.run()`` on the result.
 
@@ -338,6 +362,7 @@ class Lab:
         each is crossed with every model in ``models`` (default: the version's own model).
         ``scorers`` are names (``"exact_match"``), specs (``{"type": "regex", "pattern":
         ...}``), scorer objects or Python functions ``fn(output, row)``.
+        ``feedback_labels`` is the set of labels people may give results in ``compare()``.
         """
         return self.experiments.create(
             dataset=dataset,
@@ -349,6 +374,27 @@ class Lab:
             budget_usd=budget_usd,
             concurrency=concurrency,
             use_cache=use_cache,
+            feedback_labels=feedback_labels,
+        )
+
+    def compare(
+        self, *experiments: Any, baseline: int = 0, other: int | None = None, page_size: int = 20
+    ) -> Any:
+        """A widget comparing experiments (runs or names) on the same dataset version;
+        columns are their variants in order (``baseline``/``other`` index them)."""
+        from .client_experiments import ExperimentRun
+        from .client_widgets import compare_runs
+
+        runs = [e if isinstance(e, ExperimentRun) else self.experiments.get(e) for e in experiments]
+        return compare_runs(self, runs, baseline=baseline, other=other, page_size=page_size)
+
+    def complete(
+        self, prompt: Any, *, model: str, use_cache: bool = True, **params: Any
+    ) -> dict[str, Any]:
+        """Call ``model`` once with a string or chat messages; the call is cached and recorded
+        in the usage ledger. Returns text, tokens, cost, latency, attempts and cache hit."""
+        return self.services.completions.complete(
+            self.caller, self.project, prompt, model=model, params=params, use_cache=use_cache
         )
 
     def usage(self, *, by: list[str] | tuple[str, ...] = ("model",), **filters: Any) -> Any:

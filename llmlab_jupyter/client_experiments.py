@@ -121,6 +121,68 @@ class ExperimentRun:
 
         return pd.DataFrame.from_records(rows).set_index("variant")
 
+    def compare(self, baseline: int = 0, other: int | None = None, page_size: int = 20) -> Any:
+        """An interactive comparison of the variants (rows × variants) with feedback.
+
+        ``baseline`` is the variant the summary's win/loss/tie counts refer to; ``other``
+        the variant whose output is diffed word by word against the baseline's.
+        """
+        from .client_widgets import compare_runs
+
+        return compare_runs(self._lab, [self], baseline=baseline, other=other, page_size=page_size)
+
+    def charts(self, *, scorers: Sequence[str] | None = None, show: bool = True) -> Any:
+        """Bokeh charts: score distributions, score vs cost and latency, cost and tokens.
+
+        Shown with BokehJS inlined (offline, kept in exported HTML) unless ``show=False``;
+        the returned :class:`Charts` holds the bokeh layout.
+        """
+        from .client_widgets import Charts, scorer_names
+        from .widgets import charts
+
+        exp = self.refresh()
+        services, caller, project = self._lab.services, self._lab.caller, self._lab.project
+        results = services.experiments.results(caller, project, self.name)
+        summary = services.experiments.summary(caller, project, self.name)
+        names = list(scorers) if scorers is not None else scorer_names([exp])
+        layout = charts.experiment_charts(results, summary, names)
+        return Charts(layout, f"experiment {self.name!r}", show=show)
+
+    def feedback(
+        self,
+        variant: int | None = None,
+        row: int | None = None,
+        *,
+        as_frame: bool = True,
+        **fields: Any,
+    ) -> Any:
+        """Give feedback on one result, or list the experiment's feedback.
+
+        ``exp.feedback(1, 7, thumbs=1, rating=4, label="good", comment="...")`` stores the
+        current user's feedback on variant 1, dataset row 7 (fields not given are kept;
+        ``None`` clears one). ``exp.feedback()`` lists every record (a DataFrame).
+        """
+        services, caller, project = self._lab.services, self._lab.caller, self._lab.project
+        if variant is None and row is None:
+            if fields:
+                from .exceptions import InvalidInput
+
+                raise InvalidInput("name the variant and row to give feedback on", field="row")
+            items = services.feedback.list(caller, project, self.name)
+            if not as_frame:
+                return items
+            import pandas as pd
+
+            from .client_widgets import FEEDBACK_COLUMNS
+
+            columns = list(FEEDBACK_COLUMNS)
+            return pd.DataFrame([f.model_dump() for f in items], columns=columns)
+        if variant is None or row is None:
+            from .exceptions import InvalidInput
+
+            raise InvalidInput("give both variant and row", field="variant" if row else "row")
+        return services.feedback.give(caller, project, self.name, variant, row, **fields)
+
     def usage(self, *, by: Sequence[str] = ("model",)) -> Any:
         import pandas as pd
 

@@ -14,7 +14,7 @@ import pwd
 from pathlib import Path
 from typing import Any
 
-from traitlets import Bool, Int, Unicode, default
+from traitlets import Bool, Float, Int, Type, Unicode, default
 from traitlets.config import Configurable
 
 #: Environment variables that override traits (trait name -> variable).
@@ -23,6 +23,9 @@ ENV_VARS: dict[str, str] = {
     "data_dir": "LLMLAB_DATA_DIR",
     "default_project": "LLMLAB_PROJECT",
     "models_file": "LLMLAB_MODELS_FILE",
+    "artifacts_url": "LLMLAB_ARTIFACTS_URL",
+    "s3_endpoint_url": "LLMLAB_S3_ENDPOINT_URL",
+    "broker_url": "LLMLAB_BROKER_URL",
 }
 
 
@@ -76,6 +79,69 @@ class LlmLabConfig(Configurable):
         help="Largest page any list operation returns.",
     )
 
+    # -- batch jobs, artifacts and schedules ----------------------------------------------
+    artifacts_url = Unicode(
+        config=True,
+        help="Where executed notebooks, reports and large files are stored: a folder, "
+        "file:///path or s3://bucket/prefix (credentials from the usual AWS variables or "
+        "profile, never from settings). Defaults to <data_dir>/artifacts. "
+        "Env: LLMLAB_ARTIFACTS_URL.",
+    )
+    s3_endpoint_url = Unicode(
+        "",
+        config=True,
+        help="Endpoint of an S3-protocol server (MinIO, Ceph, ...) for s3:// artifacts; "
+        "empty means AWS. Env: LLMLAB_S3_ENDPOINT_URL.",
+    )
+    s3_region = Unicode("", config=True, help="Region of the S3 bucket (empty: boto3's default).")
+    executor_class = Type(
+        default_value="llmlab_jupyter.executors.local.LocalExecutor",
+        klass="llmlab_jupyter.executors.base.Executor",
+        config=True,
+        help="How batch jobs run: llmlab_jupyter.executors.local.LocalExecutor (worker "
+        "subprocesses claiming jobs from the database) or "
+        "llmlab_jupyter.executors.celery_app.CeleryExecutor (Celery workers on broker_url).",
+    )
+    broker_url = Unicode(
+        config=True,
+        help="Celery broker URL for the Celery executor. Env: LLMLAB_BROKER_URL. "
+        "Default redis://127.0.0.1:6379/0.",
+    )
+    worker_count = Int(
+        1,
+        config=True,
+        help="Local worker processes the server starts (0: none; run `llmlab worker`).",
+    )
+    job_timeout_s = Float(
+        3600.0, config=True, help="Default time limit of one job attempt, in seconds."
+    )
+    job_lease_s = Float(
+        30.0,
+        config=True,
+        help="A worker's lease on a running job, renewed by heartbeat every third of it; a "
+        "job whose lease expires is presumed lost and queued again.",
+    )
+    job_max_attempts = Int(
+        3, config=True, help="Attempts of a job before a lost worker makes it fail."
+    )
+    templates_dir = Unicode(
+        config=True,
+        help="Folder of the notebook templates jobs may run (<name>.ipynb). Defaults to "
+        "the templates shipped with llmlab-jupyter.",
+    )
+    scheduler_enabled = Bool(
+        True,
+        config=True,
+        help="Run the cron scheduler and the job reaper in the server and in `llmlab worker` "
+        "(safe with several: each tick runs once).",
+    )
+    webhook_allow_private = Bool(
+        False,
+        config=True,
+        help="Allow alert webhooks to private, loopback, link-local and cloud-metadata "
+        "addresses (off: such URLs are refused).",
+    )
+
     @default("data_dir")
     def _default_data_dir(self) -> str:
         return os.environ.get(ENV_VARS["data_dir"]) or str(Path(_jupyter_data_dir()) / "llmlab")
@@ -94,6 +160,26 @@ class LlmLabConfig(Configurable):
     @default("models_file")
     def _default_models_file(self) -> str:
         return os.environ.get(ENV_VARS["models_file"], "")
+
+    @default("artifacts_url")
+    def _default_artifacts_url(self) -> str:
+        return os.environ.get(ENV_VARS["artifacts_url"]) or str(Path(self.data_dir) / "artifacts")
+
+    @default("s3_endpoint_url")
+    def _default_s3_endpoint_url(self) -> str:
+        return os.environ.get(ENV_VARS["s3_endpoint_url"], "")
+
+    @default("broker_url")
+    def _default_broker_url(self) -> str:
+        return os.environ.get(ENV_VARS["broker_url"]) or "redis://127.0.0.1:6379/0"
+
+    @default("templates_dir")
+    def _default_templates_dir(self) -> str:
+        here = Path(__file__).resolve().parent
+        for candidate in (here / "templates", here.parent / "templates"):
+            if candidate.is_dir():
+                return str(candidate)
+        return str(here / "templates")
 
     @classmethod
     def from_overrides(cls, **overrides: Any) -> LlmLabConfig:

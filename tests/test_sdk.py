@@ -75,3 +75,19 @@ def test_projects_are_separate(lab):
     with pytest.raises(NotFound):
         lab.prompts.get("only-here", version=1)
     assert [p.slug for p in lab.projects.list()] == ["default", "research"]
+
+
+def test_single_calls_are_cached_and_recorded_in_the_ledger(lab):
+    first = lab.complete("hello there", model="fake/upper")
+    assert first["text"] == "HELLO THERE" and not first["cache_hit"]
+    again = lab.complete("hello there", model="fake/upper")
+    assert again["cache_hit"] and again["text"] == "HELLO THERE"
+    fresh = lab.complete("hello there", model="fake/upper", use_cache=False)
+    assert not fresh["cache_hit"]
+    lab.prompts.save("greet", "Hi {{ name }}", model="fake/echo")
+    assert lab.prompts.run("greet", name="Ada")["text"] == "Hi Ada"
+    with pytest.raises(InvalidInput):
+        lab.complete(42, model="fake/echo")
+    ledger = lab.usage(by=["model", "cache_hit"])
+    calls = {(r.model, bool(r.cache_hit)): r.calls for r in ledger.itertuples()}
+    assert calls == {("fake/upper", False): 2, ("fake/upper", True): 1, ("fake/echo", False): 1}

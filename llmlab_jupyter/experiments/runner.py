@@ -15,10 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import socket
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -26,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from ..exceptions import Conflict, LlmLabError, ProviderError, TemplateError
 from ..gateway.base import ChatRequest, Completion
 from ..gateway.cache import ResponseCache, cache_key, input_hash, key_prefix
+from ..leases import owner_is_dead, runner_identity
 from ..models import Experiment
 from ..prompts import CompiledPrompt
 
@@ -35,7 +33,7 @@ if TYPE_CHECKING:
     from .scorers import Scorer
 
 log = logging.getLogger(__name__)
-HEARTBEAT_S = 2.0
+HEARTBEAT_S = 1.0
 STALE_AFTER_S = 30.0
 
 
@@ -74,27 +72,6 @@ class _Buffer:
 
     def __len__(self) -> int:
         return len(self.results)
-
-
-def runner_identity() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def _owner_is_dead(runner_id: str | None) -> bool:
-    """True when the runner id names a process on this host that no longer exists."""
-    if not runner_id:
-        return True
-    host, _, rest = runner_id.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return False
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 class _RecordingGateway:
@@ -150,9 +127,14 @@ class ExperimentRunner:
         self._stop_reason = reason
         self._stop.set()
 
-    async def run(self) -> str:
-        """Execute the remaining items; returns the final status."""
+    def claim(self) -> None:
+        """Take the experiment's lease (``Conflict`` if a live runner holds it)."""
         self._claim()
+
+    async def run(self, *, claimed: bool = False) -> str:
+        """Execute the remaining items; returns the final status."""
+        if not claimed:
+            self._claim()
         status = "failed"
         message = ""
         heart = asyncio.create_task(self._heartbeat())
@@ -186,7 +168,7 @@ class ExperimentRunner:
     def _claim(self) -> None:
         exp = self.store.get_experiment(self.experiment.project, self.experiment.name)
         stale = STALE_AFTER_S
-        if exp.status == "running" and _owner_is_dead(
+        if exp.status == "running" and owner_is_dead(
             self.store.experiment_runner(self.experiment_id)
         ):
             stale = 0.0  # the owner was a process on this host that no longer exists

@@ -8,13 +8,21 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .config import ModelSpec
 
-__all__ = ["ChatRequest", "Completion", "Provider", "redact"]
+__all__ = ["STREAM_PARAMS", "ChatRequest", "Completion", "OnDelta", "Provider", "redact"]
+
+#: Receives each piece of the answer's text as it arrives while streaming.
+OnDelta = Callable[[str], None]
+
+#: Request parameters that only choose streaming; providers that stream by other means
+#: (or not at all) drop them.
+STREAM_PARAMS = ("stream", "stream_options")
 
 _KEY_PATTERN = re.compile(r"\b(sk|pk|rk)-[A-Za-z0-9_\-*]{6,}|\bBearer\s+\S+")
 
@@ -50,7 +58,9 @@ class Completion:
     ``model`` is the name that was asked for; ``raw_model`` is what the provider
     says actually answered (it may name a snapshot such as ``gpt-4o-mini-2024-07-18``).
     ``latency_ms`` covers the successful attempt only; ``attempts`` counts every
-    request sent for this call, the successful one included.
+    request sent for this call, the successful one included. ``first_token_ms`` is set
+    for streamed calls only: the time from sending the successful attempt to receiving
+    the first piece of text (``None`` when the answer had no text).
     """
 
     text: str
@@ -62,6 +72,7 @@ class Completion:
     attempts: int = 1
     finish_reason: str | None = None
     raw_model: str | None = None
+    first_token_ms: float | None = None
 
     @property
     def total_tokens(self) -> int:
@@ -92,6 +103,11 @@ class Provider(ABC):
     * The returned :class:`Completion` has ``attempts=1``, the provider's token
       counts (or an estimate when the provider gives none) and ``cost_usd``
       computed by :mod:`llmlab_jupyter.gateway.pricing` from those counts.
+    * :meth:`stream` keeps the same rules, sends ``on_delta`` every non-empty piece
+      of text as it arrives and returns the same :class:`Completion` as
+      :meth:`complete` would (full text, usage, cost) plus ``first_token_ms``.
+      Providers without real streaming inherit a :meth:`stream` that answers with
+      :meth:`complete` and delivers the whole text as one piece.
     * A provider instance is used from one event loop; :meth:`aclose` releases
       its connections and may be called more than once.
     """
@@ -107,6 +123,29 @@ class Provider(ABC):
         providers may ignore it (the fake provider uses it to make injected
         failures deterministic yet recoverable).
         """
+
+    async def stream(
+        self,
+        request: ChatRequest,
+        spec: ModelSpec,
+        *,
+        attempt: int,
+        on_delta: OnDelta | None = None,
+    ) -> Completion:
+        """Like :meth:`complete`, delivering the text to ``on_delta`` as it arrives.
+
+        This default sends one non-streamed request and delivers its whole text as a
+        single piece, so ``first_token_ms`` equals ``latency_ms``.
+        """
+        if any(key in request.params for key in STREAM_PARAMS):
+            params = {k: v for k, v in request.params.items() if k not in STREAM_PARAMS}
+            request = replace(request, params=params)
+        result = await self.complete(request, spec, attempt=attempt)
+        if result.text:
+            result.first_token_ms = result.latency_ms
+            if on_delta is not None:
+                on_delta(result.text)
+        return result
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook with a default
         """Release connections and other resources (idempotent)."""

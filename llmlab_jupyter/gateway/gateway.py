@@ -12,6 +12,13 @@ and sends attempts until one succeeds or the spec's retry budget is spent:
   ``max_concurrency`` slots, and is cut off after ``spec.timeout_s`` seconds;
 * the result records ``attempts``; the final error carries ``.attempts`` too.
 
+Streaming (``params["stream"] = True`` in :meth:`Gateway.complete`, or
+:meth:`Gateway.stream` with an ``on_delta`` callback) returns the same
+:class:`Completion` (full text, usage, cost, attempts) plus ``first_token_ms``. A
+failure before the first piece of text reached ``on_delta`` is retried like any
+other; a failure after it is not (the caller has already seen part of an answer), and
+is raised as a non-retryable :class:`ProviderError`.
+
 The gateway keeps no cache and no usage ledger: it returns :class:`Completion`
 objects and callers (the cache, the usage ledger, the experiment runner) build on
 them. Connection pools and limiters are kept per event loop, so one Gateway can be
@@ -30,7 +37,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any, TypeVar
 
 from ..exceptions import LlmLabError, ProviderError, ProviderTimeout
-from .base import ChatRequest, Completion, Provider
+from .base import ChatRequest, Completion, OnDelta, Provider
 from .config import ModelRegistry, ModelSpec
 from .fake_provider import FakeProvider
 from .limits import BASE_DELAY_S, MAX_DELAY_S, ModelLimiter, backoff_delay, estimate_tokens
@@ -144,10 +151,31 @@ class Gateway:
     async def complete(self, request: ChatRequest) -> Completion:
         """Answer ``request``, retrying transient failures (see the module docstring).
 
+        With ``params["stream"] = True`` the answer is streamed (as :meth:`stream`
+        without a callback) and ``first_token_ms`` is set.
+
         Raises :class:`~llmlab_jupyter.exceptions.InvalidInput` for a bad model name or
         setting (no request sent), and the last :class:`ProviderError` once retries are
         spent, with ``.attempts`` set to the number of requests sent.
         """
+        streaming = bool(request.params.get("stream"))
+        return await self._call(request, streaming=streaming, on_delta=None)
+
+    async def stream(self, request: ChatRequest, on_delta: OnDelta | None = None) -> Completion:
+        """Answer ``request`` streamed, calling ``on_delta(piece)`` for each piece of text.
+
+        The pieces join to the returned :class:`Completion`'s ``text``; usage, cost and
+        ``attempts`` are as for :meth:`complete`, and ``first_token_ms`` is set. Failures
+        before the first piece are retried as in :meth:`complete`; a failure after
+        pieces were delivered raises a :class:`ProviderError` with ``retryable=False``
+        at once. ``on_delta`` runs on the event loop: keep it quick; an exception it
+        raises ends the call unchanged.
+        """
+        return await self._call(request, streaming=True, on_delta=on_delta)
+
+    async def _call(
+        self, request: ChatRequest, *, streaming: bool, on_delta: OnDelta | None
+    ) -> Completion:
         spec = self.registry.resolve(request.model)
         state = self._state()
         provider = state.provider(spec.provider)
@@ -155,19 +183,35 @@ class Gateway:
         tokens = estimate_tokens(request.messages, request.params.get("max_tokens"))
         tokens = tokens if limiter.tpm is not None else 0
         timeout = None if provider.handles_timeout else spec.timeout_s
+        delivered = False
+        sink: OnDelta | None = None
+        if on_delta is not None:
+            user_sink = on_delta
+
+            def sink(piece: str) -> None:
+                nonlocal delivered
+                delivered = True
+                user_sink(piece)
+
         attempt = 0
         while True:
             attempt += 1
             await limiter.enter(tokens)
             try:
-                if timeout is None:
-                    result = await provider.complete(request, spec, attempt=attempt)
+                if streaming:
+                    call = provider.stream(request, spec, attempt=attempt, on_delta=sink)
                 else:
-                    result = await _with_timeout(
-                        provider.complete(request, spec, attempt=attempt), timeout
-                    )
+                    call = provider.complete(request, spec, attempt=attempt)
+                result = await (call if timeout is None else _with_timeout(call, timeout))
             except (ProviderError, asyncio.TimeoutError) as exc:
                 err = self._as_provider_error(exc, spec)
+                if delivered and err.retryable:
+                    err = ProviderError(
+                        f"the stream from model '{spec.name}' broke after part of the answer "
+                        f"was delivered, so it is not retried: {err.message}",
+                        retryable=False,
+                        provider_status=err.provider_status,
+                    )
                 if not err.retryable or attempt > spec.max_retries:
                     err.attempts = attempt  # type: ignore[attr-defined]
                     if err is not exc:

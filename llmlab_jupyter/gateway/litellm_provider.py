@@ -6,7 +6,8 @@ internet. Calls pass ``num_retries=0`` and ``max_retries=0``: the gateway owns
 retries, so one :meth:`LiteLLMProvider.complete` sends exactly one request. litellm's
 exceptions are translated into ours by HTTP status; the key is scrubbed from every
 message. Cost is computed by :mod:`llmlab_jupyter.gateway.pricing` from the usage, the
-same way as on the fast path.
+same way as on the fast path. Streamed calls pass ``stream=True`` and
+``stream_options={"include_usage": True}`` and read the usage from the last chunk.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ import time
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from ..exceptions import InvalidInput, ProviderError, ProviderTimeout, RateLimited
-from .base import ChatRequest, Completion, Provider, redact
+from ..exceptions import ProviderError, ProviderTimeout, RateLimited
+from .base import ChatRequest, Completion, OnDelta, Provider, redact
 from .openai_http import parse_retry_after
 from .pricing import price_for
 
@@ -84,31 +85,12 @@ class LiteLLMProvider(Provider):
     handles_timeout = False
 
     async def complete(self, request: ChatRequest, spec: ModelSpec, *, attempt: int) -> Completion:
-        """One ``litellm.acompletion`` call; errors translated by :func:`translate_error`."""
+        """One ``litellm.acompletion`` call; errors translated by :func:`translate_error`.
+
+        ``stream``/``stream_options`` in the params are dropped: use :meth:`stream`.
+        """
         litellm = import_litellm()
-        key: str | None = None
-        kwargs: dict[str, Any] = dict(request.params)
-        if kwargs.get("stream"):
-            raise InvalidInput("streaming is not supported by Gateway.complete", field="stream")
-        if spec.api_key_env:
-            key = os.environ.get(spec.api_key_env)
-            if not key:
-                raise ProviderError(
-                    f"model '{spec.name}' needs an API key: set the environment variable "
-                    f"{spec.api_key_env}",
-                    retryable=False,
-                    field="api_key_env",
-                )
-            kwargs["api_key"] = key
-        if spec.base_url:
-            kwargs["api_base"] = spec.base_url
-        kwargs.update(
-            model=spec.litellm_model or spec.name,
-            messages=request.messages,
-            num_retries=0,
-            max_retries=0,
-            timeout=spec.timeout_s,
-        )
+        kwargs, key = self._kwargs(request, spec, stream=False)
         start = time.perf_counter()
         try:
             response = await litellm.acompletion(**kwargs)
@@ -138,3 +120,130 @@ class LiteLLMProvider(Provider):
             finish_reason=getattr(choice, "finish_reason", None),
             raw_model=getattr(response, "model", None),
         )
+
+    async def stream(
+        self,
+        request: ChatRequest,
+        spec: ModelSpec,
+        *,
+        attempt: int,
+        on_delta: OnDelta | None = None,
+    ) -> Completion:
+        """One streamed ``litellm.acompletion`` call (usage asked for in the last chunk)."""
+        litellm = import_litellm()
+        kwargs, key = self._kwargs(request, spec, stream=True)
+        pieces: list[str] = []
+        first_token_ms: float | None = None
+        finish_reason: str | None = None
+        raw_model: str | None = None
+        usage: Any = None
+        start = time.perf_counter()
+        try:
+            response = await litellm.acompletion(**kwargs)
+            chunks = aiter(response)
+        except Exception as err:
+            raise translate_error(err, spec, key) from None
+        finished = False
+        try:
+            while True:
+                try:
+                    chunk = await anext(chunks)
+                except StopAsyncIteration:
+                    break
+                except Exception as err:
+                    raise translate_error(err, spec, key) from None
+                try:
+                    piece, finish, model, chunk_usage = _read_chunk(chunk)
+                except (AttributeError, IndexError, TypeError, ValueError) as err:
+                    raise ProviderError(
+                        f"model '{spec.name}' sent a stream chunk that is not a chat "
+                        "completion chunk",
+                        retryable=True,
+                    ) from err
+                finish_reason = finish or finish_reason
+                raw_model = model or raw_model
+                usage = chunk_usage or usage
+                if piece:
+                    if first_token_ms is None:
+                        first_token_ms = (time.perf_counter() - start) * 1000.0
+                    pieces.append(piece)
+                    if on_delta is not None:
+                        on_delta(piece)
+            finished = True
+        finally:
+            if not finished:
+                await _close_quietly(response)
+        latency_ms = (time.perf_counter() - start) * 1000.0
+        prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
+        completion_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
+        return Completion(
+            text="".join(pieces),
+            model=spec.name,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            cost_usd=price_for(spec).cost(prompt_tokens, completion_tokens),
+            latency_ms=latency_ms,
+            attempts=1,
+            finish_reason=finish_reason,
+            raw_model=raw_model,
+            first_token_ms=first_token_ms,
+        )
+
+    @staticmethod
+    def _kwargs(
+        request: ChatRequest, spec: ModelSpec, *, stream: bool
+    ) -> tuple[dict[str, Any], str | None]:
+        """``litellm.acompletion`` keyword arguments for ``request``, and the API key used."""
+        key: str | None = None
+        kwargs: dict[str, Any] = {
+            k: v for k, v in request.params.items() if k not in ("stream", "stream_options")
+        }
+        if spec.api_key_env:
+            key = os.environ.get(spec.api_key_env)
+            if not key:
+                raise ProviderError(
+                    f"model '{spec.name}' needs an API key: set the environment variable "
+                    f"{spec.api_key_env}",
+                    retryable=False,
+                    field="api_key_env",
+                )
+            kwargs["api_key"] = key
+        if spec.base_url:
+            kwargs["api_base"] = spec.base_url
+        kwargs.update(
+            model=spec.litellm_model or spec.name,
+            messages=request.messages,
+            num_retries=0,
+            max_retries=0,
+            timeout=spec.timeout_s,
+        )
+        if stream:
+            options = request.params.get("stream_options")
+            options = dict(options) if isinstance(options, dict) else {}
+            options["include_usage"] = True
+            kwargs.update(stream=True, stream_options=options)
+        return kwargs, key
+
+
+async def _close_quietly(response: Any) -> None:
+    """Release the connection of an abandoned litellm stream (best effort)."""
+    closer = getattr(response, "aclose", None)
+    if closer is None:
+        return
+    try:
+        await closer()
+    except Exception:  # cleanup must not hide the error being raised
+        log.debug("closing an abandoned litellm stream failed", exc_info=True)
+
+
+def _read_chunk(chunk: Any) -> tuple[str, str | None, str | None, Any]:
+    """(text, finish_reason, model, usage) of one litellm stream chunk."""
+    piece = ""
+    finish: str | None = None
+    choices = getattr(chunk, "choices", None) or ()
+    if choices:
+        choice = choices[0]
+        delta = getattr(choice, "delta", None)
+        piece = str(getattr(delta, "content", None) or "")
+        finish = getattr(choice, "finish_reason", None) or None
+    return piece, finish, getattr(chunk, "model", None) or None, getattr(chunk, "usage", None)

@@ -8,14 +8,20 @@ from typing import TYPE_CHECKING
 from .access import Caller
 
 if TYPE_CHECKING:
+    from ..artifacts import ArtifactStore
     from ..config import LlmLabConfig
+    from ..executors.base import Executor
     from ..gateway.gateway import Gateway
     from ..store.sql_store import SQLStore
+    from .completions import CompletionService
     from .datasets import DatasetService
     from .experiments import ExperimentService
+    from .feedback import FeedbackService
+    from .jobs import JobService
     from .portability import PortabilityService
     from .projects import ProjectService
     from .prompts import PromptService
+    from .schedules import ScheduleService
 
 __all__ = ["Caller", "Services"]
 
@@ -61,16 +67,56 @@ class Services:
         return Gateway(ModelRegistry.from_yaml(path) if path else ModelRegistry())
 
     @cached_property
+    def completions(self) -> CompletionService:
+        from .completions import CompletionService
+
+        return CompletionService(self.store, self.config, lambda: self.gateway)
+
+    @cached_property
     def experiments(self) -> ExperimentService:
         from .experiments import ExperimentService
 
         return ExperimentService(self.store, self.config, lambda: self.gateway)
 
     @cached_property
+    def feedback(self) -> FeedbackService:
+        from .feedback import FeedbackService
+
+        return FeedbackService(self.store, self.config)
+
+    @cached_property
     def portability(self) -> PortabilityService:
         from .portability import PortabilityService
 
         return PortabilityService(self.store, self.config)
+
+    @cached_property
+    def artifacts(self) -> ArtifactStore:
+        """The artifact store of ``artifacts_url`` (a local folder by default, or S3)."""
+        from ..artifacts import open_artifact_store
+
+        return open_artifact_store(
+            self.config.artifacts_url,
+            endpoint_url=self.config.s3_endpoint_url or None,
+            region=self.config.s3_region or None,
+        )
+
+    @cached_property
+    def executor(self) -> Executor:
+        """The executor of ``executor_class`` (workers are started by the server or CLI)."""
+        return self.config.executor_class(self)
+
+    @cached_property
+    def jobs(self) -> JobService:
+        from .jobs import JobService
+
+        return JobService(self.store, self.config, lambda: self.executor, lambda: self.artifacts)
+
+    @cached_property
+    def schedules(self) -> ScheduleService:
+        from .schedules import ScheduleService
+
+        return ScheduleService(self.store, self.config, self.jobs)
 
     def close(self) -> None:
         if "gateway" in self.__dict__:

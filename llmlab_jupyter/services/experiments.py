@@ -15,6 +15,7 @@ from ..models import Experiment, PromptVersion
 from ..prompts import validate_slug
 from .access import Caller
 from .base import Service
+from .feedback import check_feedback_labels, feedback_by_result, feedback_summary, no_feedback
 
 if TYPE_CHECKING:
     from ..experiments.runner import RunOptions
@@ -104,8 +105,12 @@ class ExperimentService(Service):
         budget_usd: float | None = None,
         concurrency: int = 16,
         use_cache: bool = True,
+        feedback_labels: Sequence[str] | None = None,
     ) -> Experiment:
-        """Validate and store an experiment plan; nothing is called yet."""
+        """Validate and store an experiment plan; nothing is called yet.
+
+        ``feedback_labels`` restricts the labels people may give results (free when unset).
+        """
         from ..experiments.scorers import build_scorer
         from .datasets import DatasetService
 
@@ -116,6 +121,7 @@ class ExperimentService(Service):
             raise InvalidInput("description must be a string", field="description")
         _check_budget(budget_usd)
         _check_concurrency(concurrency)
+        labels = check_feedback_labels(feedback_labels)
         dv = DatasetService(self.store, self.config).get_ref(caller, project, dataset)
         variant_specs = _as_list(variants, "variants")
         if not variant_specs:
@@ -175,7 +181,11 @@ class ExperimentService(Service):
             dataset_version=dv.number,
             variants=planned,
             scorers=[s.describe() for s in built],
-            settings={"concurrency": concurrency, "use_cache": use_cache},
+            settings={
+                "concurrency": concurrency,
+                "use_cache": use_cache,
+                **({"feedback_labels": labels} if labels else {}),
+            },
             budget_usd=budget_usd,
             total_items=dv.row_count * len(planned),
             package_version=__version__,
@@ -324,21 +334,39 @@ class ExperimentService(Service):
         variant: int | None = None,
         offset: int = 0,
         limit: int | None = None,
+        errors_only: bool = False,
+        search: str | None = None,
     ) -> builtins.list[dict[str, Any]]:
-        """Result rows with provenance, inputs and scores (plain dicts)."""
+        """Result rows with provenance, inputs and scores (plain dicts).
+
+        ``errors_only`` keeps failed results; ``search`` keeps outputs containing the text.
+        """
         exp = self.get(caller, project, name)
         if limit is not None:
             self.page(limit, offset)
+        if search is not None and (not isinstance(search, str) or len(search) > 200):
+            raise InvalidInput("search must be a string of at most 200 characters", field="search")
         exp_id, _ = self.store.experiment_id(project, name)
-        rows = self.store.results_rows(exp_id, variant_idx=variant, offset=offset, limit=limit)
+        rows = self.store.results_rows(
+            exp_id,
+            variant_idx=variant,
+            offset=offset,
+            limit=limit,
+            errors_only=errors_only,
+            search=search or None,
+        )
         if not rows:
             return []
         lo = min(r["row_idx"] for r in rows)
         hi = max(r["row_idx"] for r in rows)
-        inputs = self.store.dataset_rows(
+        span = self.store.dataset_rows(
             project, exp.dataset, exp.dataset_version, offset=lo, limit=hi - lo + 1
         )
+        inputs = span
         variants = {v.idx: v for v in exp.variants}
+        feedback = feedback_by_result(
+            self.store.list_feedback(exp_id, variant_idx=variant, row_lo=lo, row_hi=hi)
+        )
         out = []
         for r in rows:
             v = variants[r["variant_idx"]]
@@ -374,6 +402,7 @@ class ExperimentService(Service):
                     },
                     "scores": {k: v2[0] for k, v2 in r["scores"].items()},
                     "reasons": {k: v2[1] for k, v2 in r["scores"].items()},
+                    **(feedback.get((r["variant_idx"], r["row_idx"])) or no_feedback()),
                 }
             )
         return out
@@ -398,6 +427,7 @@ class ExperimentService(Service):
             )
         exp_id, _ = self.store.experiment_id(project, name)
         agg = self.store.variant_aggregates(exp_id)
+        feedback_agg = self.store.feedback_aggregates(exp_id)
         score_agg = self.store.score_aggregates(exp_id)
         scorer_names = [s.get("name", s["type"]) for s in exp.scorers]
         z = _z(confidence)
@@ -421,6 +451,7 @@ class ExperimentService(Service):
                 "saved_usd": a.get("saved_usd", 0.0),
                 "cache_hits": a.get("cache_hits", 0),
                 "mean_attempts": a.get("mean_attempts", 0.0),
+                **feedback_summary(feedback_agg.get(v.idx)),
             }
             for scorer in scorer_names:
                 sa = score_agg.get((v.idx, scorer))
@@ -482,6 +513,74 @@ class ExperimentService(Service):
             f"{scorer}.ties": counts["ties"],
             f"{scorer}.mean_diff": counts["mean_diff"],
             f"{scorer}.p_value": float(p_value),
+        }
+
+    def count_results(
+        self,
+        caller: Caller,
+        project: str,
+        name: str,
+        *,
+        variant: int | None = None,
+        errors_only: bool = False,
+        search: str | None = None,
+    ) -> int:
+        self.get(caller, project, name)
+        exp_id, _ = self.store.experiment_id(project, name)
+        return self.store.count_results(
+            exp_id, variant_idx=variant, errors_only=errors_only, search=search or None
+        )
+
+    def compare(
+        self,
+        caller: Caller,
+        project: str,
+        name: str,
+        *,
+        a: int,
+        b: int,
+        scorer: str,
+        confidence: float = 0.95,
+        tie_tolerance: float = 0.0,
+    ) -> dict[str, Any]:
+        """Paired comparison of variant ``b`` against ``a`` on the rows both scored."""
+        from ..experiments import stats
+
+        exp = self.get(caller, project, name)
+        for field, idx in (("a", a), ("b", b)):
+            if (
+                isinstance(idx, bool)
+                or not isinstance(idx, int)
+                or not 0 <= idx < len(exp.variants)
+            ):
+                raise InvalidInput(
+                    f"{field} must be a variant index 0..{len(exp.variants) - 1}", field=field
+                )
+        names = [s.get("name", s["type"]) for s in exp.scorers]
+        if scorer not in names:
+            raise InvalidInput(
+                f"scorer must be one of {', '.join(names) or '(none)'}", field="scorer"
+            )
+        if not 0.5 <= confidence < 1:
+            raise InvalidInput("confidence must be in [0.5, 1)", field="confidence")
+        exp_id, _ = self.store.experiment_id(project, name)
+        pairs = self.store.paired_values(exp_id, a, b, scorer)
+        # from b's side: a win is a row where b scores above the baseline a
+        result = stats.paired_comparison(
+            [p[1] for p in pairs],
+            [p[0] for p in pairs],
+            tie_tolerance=tie_tolerance,
+            confidence=confidence,
+        )
+        result["mean_a"], result["mean_b"] = result["mean_b"], result["mean_a"]
+        return {
+            "a": exp.variants[a].name,
+            "b": exp.variants[b].name,
+            "scorer": scorer,
+            **{
+                k: (None if isinstance(v, float) and math.isnan(v) else v)
+                for k, v in result.items()
+            },
         }
 
     def usage(

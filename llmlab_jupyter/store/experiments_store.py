@@ -312,18 +312,27 @@ class ExperimentQueries:
             if status in FINAL:
                 row.finished_at = utcnow()
 
-    def mark_orphans_interrupted(self, stale_after_s: float) -> int:
-        """Running experiments whose runner stopped heart-beating become ``interrupted``."""
+    def mark_orphans_interrupted(self, stale_after_s: float, *, dead_local: bool = False) -> int:
+        """Running experiments whose runner is gone become ``interrupted``.
+
+        A runner is gone when its heartbeat is older than ``stale_after_s`` or, with
+        ``dead_local``, when it was a process of this host that no longer exists.
+        """
         from datetime import timedelta
+
+        from ..leases import owner_is_dead
 
         cutoff = utcnow() - timedelta(seconds=stale_after_s)
         with self.tx.write() as s:
-            result = s.execute(
-                update(ExperimentRow)
-                .where(ExperimentRow.status == "running", ExperimentRow.heartbeat_at < cutoff)
-                .values(status="interrupted", runner_id=None, message="runner stopped")
-            )
-            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+            rows = s.scalars(select(ExperimentRow).where(ExperimentRow.status == "running")).all()
+            count = 0
+            for row in rows:
+                stale = row.heartbeat_at is None or aware(row.heartbeat_at) < cutoff
+                if stale or (dead_local and owner_is_dead(row.runner_id)):
+                    row.status, row.runner_id = "interrupted", None
+                    row.message = "the runner stopped; start the experiment again to resume"
+                    count += 1
+            return count
 
     # -- results ---------------------------------------------------------------------------
     def completed_keys(self, experiment_id: int) -> set[tuple[int, int]]:
@@ -392,6 +401,18 @@ class ExperimentQueries:
                 )
             )
 
+    def insert_usage(self, rows: Sequence[dict[str, Any]], *, project: str) -> None:
+        """Record model calls made outside experiments (``project`` is a slug)."""
+        if not rows:
+            return
+        with self.tx.write() as s:
+            project_id = self._project(s, project).id
+            s.execute(insert(UsageRow), [{**r, "project_id": project_id} for r in rows])
+
+    def project_id(self, project: str) -> int:
+        with self.tx.read() as s:
+            return self._project(s, project).id
+
     def cache_get_many(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
         wanted = list(dict.fromkeys(keys))
         out: dict[str, dict[str, Any]] = {}
@@ -424,6 +445,42 @@ class ExperimentQueries:
             with self.tx.write() as s:
                 s.execute(self._insert(CacheEntryRow), list(entries))
 
+    @staticmethod
+    def _results_filter(
+        query: Any,
+        experiment_id: int,
+        variant_idx: int | None,
+        errors_only: bool,
+        search: str | None,
+    ) -> Any:
+        query = query.where(ResultRow.experiment_id == experiment_id)
+        if variant_idx is not None:
+            query = query.where(ResultRow.variant_idx == variant_idx)
+        if errors_only:
+            query = query.where(ResultRow.error.is_not(None))
+        if search:
+            escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            query = query.where(ResultRow.output.ilike(f"%{escaped}%", escape="\\"))
+        return query
+
+    def count_results(
+        self,
+        experiment_id: int,
+        *,
+        variant_idx: int | None = None,
+        errors_only: bool = False,
+        search: str | None = None,
+    ) -> int:
+        with self.tx.read() as s:
+            query = self._results_filter(
+                select(func.count()).select_from(ResultRow),
+                experiment_id,
+                variant_idx,
+                errors_only,
+                search,
+            )
+            return int(s.scalar(query) or 0)
+
     def results_rows(
         self,
         experiment_id: int,
@@ -431,12 +488,14 @@ class ExperimentQueries:
         variant_idx: int | None = None,
         offset: int = 0,
         limit: int | None = None,
+        errors_only: bool = False,
+        search: str | None = None,
     ) -> list[dict[str, Any]]:
         """Results with their scores (``scores`` maps scorer → (value, reason))."""
         with self.tx.read() as s:
-            query = select(ResultRow).where(ResultRow.experiment_id == experiment_id)
-            if variant_idx is not None:
-                query = query.where(ResultRow.variant_idx == variant_idx)
+            query = self._results_filter(
+                select(ResultRow), experiment_id, variant_idx, errors_only, search
+            )
             query = query.order_by(ResultRow.row_idx, ResultRow.variant_idx).offset(offset)
             if limit is not None:
                 query = query.limit(limit)

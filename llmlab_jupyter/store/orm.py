@@ -287,3 +287,130 @@ class CacheEntryRow(Base):
     cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
     finish_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class FeedbackRow(Audited, Base):
+    """A person's judgement of one result: thumbs, a 1-5 rating, a label and a comment.
+
+    One row per (result, user); giving feedback again updates it.
+    """
+
+    __tablename__ = "feedback"
+    __table_args__ = (
+        UniqueConstraint(
+            "experiment_id", "variant_idx", "row_idx", "user_name", name="uq_feedback_result_user"
+        ),
+        CheckConstraint("thumbs IN (-1, 1)", name="thumbs"),
+        CheckConstraint("rating BETWEEN 1 AND 5", name="rating"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    experiment_id: Mapped[int] = mapped_column(
+        ForeignKey("experiments.id", ondelete="CASCADE"), index=True
+    )
+    variant_idx: Mapped[int] = mapped_column(Integer)
+    row_idx: Mapped[int] = mapped_column(Integer)
+    user_name: Mapped[str] = mapped_column(String(200))
+    thumbs: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rating: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    label: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# -- batch jobs, schedules and alerts (migration 0004) -------------------------------------
+JOB_STATES = ("queued", "running", "succeeded", "failed", "cancelled")
+
+
+class ScheduleRow(Audited, Base):
+    """A cron schedule of a template; ``next_run_at`` is the next tick (UTC) not yet fired."""
+
+    __tablename__ = "schedules"
+    __table_args__ = (
+        UniqueConstraint("project_id", "name", name="uq_schedules_project_name"),
+        Index("ix_schedules_due", "paused", "next_run_at"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    cron: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    template: Mapped[str] = mapped_column(String(100))
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON)
+    alert_rule: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    timeout_s: Mapped[float] = mapped_column(Float)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    next_run_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_run_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class JobRow(Audited, Base):
+    """A papermill run of a template; ``created_by`` is its owner.
+
+    A worker holds a job through ``lease_token`` until ``lease_expires_at`` and renews it by
+    heartbeat; only the holder of the current lease can finish the job (no duplicate results).
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        UniqueConstraint("project_id", "idempotency_key", name="uq_jobs_project_idempotency_key"),
+        UniqueConstraint("schedule_id", "scheduled_for", name="uq_jobs_schedule_tick"),
+        CheckConstraint(
+            "state IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')", name="state"
+        ),
+        Index("ix_jobs_state_created", "state", "created_at"),
+        Index("ix_jobs_project_created", "project_id", "created_at"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    template: Mapped[str] = mapped_column(String(100))
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(20), default="queued")
+    executor: Mapped[str] = mapped_column(String(20), default="local")
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    schedule_id: Mapped[int | None] = mapped_column(
+        ForeignKey("schedules.id", ondelete="SET NULL"), nullable=True
+    )
+    scheduled_for: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    timeout_s: Mapped[float] = mapped_column(Float)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    lease_token: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    error: Mapped[str] = mapped_column(Text, default="")
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    artifacts: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class JobLogRow(Base):
+    """One chunk of a job's log (worker events and the notebook's output), in order."""
+
+    __tablename__ = "job_logs"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AlertRow(Audited, Base):
+    """A regression found by a schedule's alert rule; ``webhook_status`` says if it was sent."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_project_created", "project_id", "created_at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    schedule_id: Mapped[int | None] = mapped_column(
+        ForeignKey("schedules.id", ondelete="SET NULL"), nullable=True
+    )
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), unique=True)
+    metric: Mapped[str] = mapped_column(String(200))
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    baseline: Mapped[float | None] = mapped_column(Float, nullable=True)
+    message: Mapped[str] = mapped_column(Text)
+    webhook_status: Mapped[str] = mapped_column(String(200), default="")

@@ -25,6 +25,8 @@ from .aggregates import AggregateQueries
 from .datasets_store import DatasetQueries
 from .engine import Transactions, ensure_schema, make_engine, upgrade
 from .experiments_store import ExperimentQueries
+from .feedback_store import FeedbackQueries
+from .jobs_store import JobQueries
 from .orm import (
     LabelEventRow,
     LabelRow,
@@ -34,9 +36,17 @@ from .orm import (
     PromptVersionRow,
     utcnow,
 )
+from .schedules_store import ScheduleQueries
 
 
-class SQLStore(DatasetQueries, ExperimentQueries, AggregateQueries):
+class SQLStore(
+    DatasetQueries,
+    ExperimentQueries,
+    AggregateQueries,
+    FeedbackQueries,
+    JobQueries,
+    ScheduleQueries,
+):
     """The store over SQLAlchemy (SQLite or PostgreSQL)."""
 
     def __init__(self, url: str, *, auto_migrate: bool = True, check_schema: bool = True) -> None:

@@ -10,7 +10,8 @@ and a retried request can succeed.
 A message may carry directives for one request: ``!status=400`` (answer that status,
 with an error message that echoes the ``Authorization`` header as careless providers do),
 ``!sleep_ms=2000`` (extra latency), ``!retry_after=1`` (with ``!status=429``),
-``!redirect=<url>`` (answer 307 to that URL).
+``!redirect=<url>`` (answer 307 to that URL), ``!break_stream`` (streamed requests only: send
+the first half of the answer's chunks, then drop the connection without ending the stream).
 
 It records what it saw, for tests to assert on: requests in total, in flight (now and
 peak), statuses, ``Authorization`` headers, hits and successes per distinct input, and
@@ -169,13 +170,14 @@ def build_app(config: ServerConfig, stats: ServerStats) -> web.Application:
             "completion_tokens": _words(reply),
             "total_tokens": prompt_tokens + _words(reply),
         }
+        broken = bool(body.get("stream")) and "!break_stream" in text
         with lock:
             stats.statuses[200] += 1
-            if stats.record_inputs:
+            if stats.record_inputs and not broken:
                 stats.ok_by_input[text] += 1
         cid = f"chatcmpl-{next(ids):012x}"
         if body.get("stream"):
-            return await _stream(request, cid, model, reply, finish, usage, body)
+            return await _stream(request, cid, model, reply, finish, usage, body, broken)
         return _reply(
             200,
             {
@@ -216,11 +218,14 @@ def build_app(config: ServerConfig, stats: ServerStats) -> web.Application:
         finish: str,
         usage: dict[str, int],
         body: dict[str, Any],
+        broken: bool = False,
     ) -> web.StreamResponse:
         resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await resp.prepare(request)
         base = {"id": cid, "object": "chat.completion.chunk", "created": int(time.time())}
         words = reply.split(" ")
+        if broken:
+            words = words[: max(1, len(words) // 2)]
         for i, word in enumerate(words):
             piece = word if i == 0 else " " + word
             delta: dict[str, str] = {"content": piece}
@@ -229,6 +234,13 @@ def build_app(config: ServerConfig, stats: ServerStats) -> web.Application:
             choice = {"index": 0, "delta": delta, "finish_reason": None}
             chunk = {**base, "model": model, "choices": [choice]}
             await resp.write(f"data: {json.dumps(chunk)}\n\n".encode())
+        if broken:
+            # Let the client read what was sent, then drop the connection mid-stream (no
+            # terminating chunk): clients see a truncated body, as when a proxy dies.
+            await asyncio.sleep(0.05)
+            if request.transport is not None:
+                request.transport.abort()
+            return resp
         end = {"index": 0, "delta": {}, "finish_reason": finish}
         last = {**base, "model": model, "choices": [end]}
         await resp.write(f"data: {json.dumps(last)}\n\n".encode())

@@ -238,14 +238,6 @@ def test_server_streams_and_lists_models(server: OpenAITestServer) -> None:
     assert "gpt-4o-mini" in ids
 
 
-def test_stream_param_is_refused(server: OpenAITestServer, keys: dict) -> None:
-    gw = gateway_for({"t/m": fast(server)})
-    with pytest.raises(ValueError, match="stream"):
-        gw.complete_sync(chat("t/m", "x", stream=True))
-    gw.close()
-    assert server.stats.requests == 0
-
-
 def test_many_loops_do_not_break_pooled_sessions(server: OpenAITestServer, keys: dict) -> None:
     gw = gateway_for({"t/m": fast(server)})
 

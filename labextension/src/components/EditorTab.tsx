@@ -1,0 +1,488 @@
+/**
+ * The Edit tab: write a new version. Variables are detected by the server as
+ * you type, the preview renders with the values you give, template errors
+ * are shown at their line, and save errors next to their field.
+ */
+import { IEditorServices } from '@jupyterlab/codeeditor';
+import { Notification } from '@jupyterlab/apputils';
+import * as React from 'react';
+
+import type { LlmLabModel } from '../model';
+import { LlmLabAPIError } from '../request';
+import {
+  IChatMessage,
+  IPromptVersion,
+  IRenderPreview,
+  MESSAGE_ROLES,
+  MessageRole,
+  PromptKind,
+  Template
+} from '../tokens';
+import { parseParams, templateToText } from '../utils';
+import { TemplateEditor } from './CodeEditor';
+import { ErrorBanner, TextBlock } from './common';
+
+export interface IEditorTabProps {
+  model: LlmLabModel;
+  editorServices: IEditorServices;
+  project: string;
+  /** null for a prompt that does not exist yet (then its name is asked). */
+  name: string | null;
+  description: string;
+  /** The version the editor starts from (usually the latest). */
+  base: IPromptVersion | null;
+  onSaved: (name: string, version: number, created: boolean) => void;
+}
+
+interface IDraft {
+  kind: PromptKind;
+  text: string;
+  messages: IChatMessage[];
+  model: string;
+  params: string;
+}
+
+function draftFrom(base: IPromptVersion | null): IDraft {
+  if (!base) {
+    return {
+      kind: 'text',
+      text: '',
+      messages: [
+        { role: 'system', content: '' },
+        { role: 'user', content: '' }
+      ],
+      model: '',
+      params: ''
+    };
+  }
+  const isChat = typeof base.template !== 'string';
+  return {
+    kind: base.kind,
+    text: isChat ? '' : (base.template as string),
+    messages: isChat
+      ? (base.template as IChatMessage[]).map(m => ({ ...m }))
+      : [{ role: 'user', content: base.template as string }],
+    model: base.model ?? '',
+    params:
+      Object.keys(base.params ?? {}).length > 0
+        ? JSON.stringify(base.params, null, 2)
+        : ''
+  };
+}
+
+function fieldOf(error: unknown): string {
+  if (error instanceof LlmLabAPIError && error.field) {
+    const field = error.field;
+    for (const name of ['name', 'model', 'params', 'message', 'description']) {
+      if (field === name || field.startsWith(`${name}.`)) {
+        return name;
+      }
+    }
+    if (field.startsWith('template') || field.startsWith('messages')) {
+      return 'template';
+    }
+  }
+  return '';
+}
+
+export function EditorTab(props: IEditorTabProps): JSX.Element {
+  const { model, project, base } = props;
+  const [draft, setDraft] = React.useState<IDraft>(() => draftFrom(base));
+  const [name, setName] = React.useState(props.name ?? '');
+  const [description, setDescription] = React.useState(props.description);
+  const [message, setMessage] = React.useState('');
+  const [values, setValues] = React.useState<Record<string, string>>({});
+  const [preview, setPreview] = React.useState<IRenderPreview | null>(null);
+  const [previewError, setPreviewError] = React.useState<unknown>(null);
+  const [saveError, setSaveError] = React.useState<unknown>(null);
+  const [paramsError, setParamsError] = React.useState('');
+  const [busy, setBusy] = React.useState(false);
+
+  // start again from a new base version (e.g. "Edit as new version")
+  React.useEffect(() => {
+    setDraft(draftFrom(base));
+    setSaveError(null);
+  }, [base]);
+
+  const template: Template = React.useMemo(
+    () => (draft.kind === 'text' ? draft.text : draft.messages),
+    [draft.kind, draft.text, draft.messages]
+  );
+
+  // live variable detection and preview, debounced
+  React.useEffect(() => {
+    const controller = new AbortController();
+    const timer = window.setTimeout(async () => {
+      try {
+        const detected = await model.client.renderPreview(
+          project,
+          template,
+          undefined,
+          controller.signal
+        );
+        if (detected.error || detected.variables.length === 0) {
+          const result =
+            detected.error || templateToText(template) === ''
+              ? detected
+              : await model.client.renderPreview(
+                  project,
+                  template,
+                  {},
+                  controller.signal
+                );
+          setPreview(result);
+        } else {
+          const vars: Record<string, string> = {};
+          for (const variable of detected.variables) {
+            vars[variable] = values[variable] ?? `‹${variable}›`;
+          }
+          const rendered = await model.client.renderPreview(
+            project,
+            template,
+            vars,
+            controller.signal
+          );
+          setPreview({ ...rendered, variables: detected.variables });
+        }
+        setPreviewError(null);
+      } catch (err) {
+        if (!controller.signal.aborted) {
+          setPreviewError(err);
+        }
+      }
+    }, 300);
+    return () => {
+      window.clearTimeout(timer);
+      controller.abort();
+    };
+  }, [model, project, template, values]);
+
+  const errorLine = preview?.error?.line ?? null;
+  const saveField = fieldOf(saveError);
+
+  const updateMessage = (index: number, change: Partial<IChatMessage>) => {
+    setDraft(previous => ({
+      ...previous,
+      messages: previous.messages.map((m, i) =>
+        i === index ? { ...m, ...change } : m
+      )
+    }));
+  };
+
+  const save = async (event: React.FormEvent) => {
+    event.preventDefault();
+    setSaveError(null);
+    let params: Record<string, unknown>;
+    try {
+      params = parseParams(draft.params);
+      setParamsError('');
+    } catch (err) {
+      setParamsError((err as Error).message);
+      return;
+    }
+    const target = (props.name ?? name).trim();
+    if (!target) {
+      setSaveError(
+        new LlmLabAPIError(
+          'Give the prompt a name.',
+          400,
+          'invalid_input',
+          'name'
+        )
+      );
+      return;
+    }
+    setBusy(true);
+    try {
+      const result = await model.client.saveVersion(project, target, {
+        template,
+        kind: draft.kind,
+        model: draft.model.trim() || null,
+        params,
+        message,
+        description:
+          description !== props.description || props.name === null
+            ? description
+            : undefined
+      });
+      if (result.created) {
+        Notification.success(`Saved ${target} v${result.version.number}`, {
+          autoClose: 3000
+        });
+        setMessage('');
+      } else {
+        Notification.info(
+          `No change: identical to ${target} v${result.version.number}`,
+          { autoClose: 4000 }
+        );
+      }
+      model.notifyChanged({ kind: 'prompt', project, name: target });
+      props.onSaved(target, result.version.number, result.created);
+    } catch (err) {
+      setSaveError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const fieldError = (field: string) =>
+    saveField === field ? (
+      <div className="jp-llmlab-field-error" role="alert">
+        {(saveError as LlmLabAPIError).message}
+      </div>
+    ) : null;
+
+  return (
+    <form
+      className="jp-llmlab-EditorTab"
+      onSubmit={save}
+      aria-label="New version"
+    >
+      <div className="jp-llmlab-editor-main">
+        {props.name === null && (
+          <label className="jp-llmlab-field">
+            <span>Prompt name</span>
+            <input
+              className="jp-llmlab-input"
+              value={name}
+              onChange={event => setName(event.target.value)}
+              placeholder="e.g. summarize-ticket"
+              aria-label="Prompt name"
+              aria-invalid={saveField === 'name'}
+            />
+            {fieldError('name')}
+          </label>
+        )}
+        <div className="jp-llmlab-toolbar">
+          <span className="jp-llmlab-label">Kind</span>
+          <div
+            role="radiogroup"
+            aria-label="Prompt kind"
+            className="jp-llmlab-toolbar"
+          >
+            {(['text', 'chat'] as PromptKind[]).map(kind => (
+              <label key={kind} className="jp-llmlab-radio">
+                <input
+                  type="radio"
+                  name="jp-llmlab-kind"
+                  value={kind}
+                  checked={draft.kind === kind}
+                  onChange={() => setDraft(previous => ({ ...previous, kind }))}
+                />
+                {kind === 'text' ? 'Text' : 'Chat messages'}
+              </label>
+            ))}
+          </div>
+        </div>
+        {draft.kind === 'text' ? (
+          <TemplateEditor
+            editorServices={props.editorServices}
+            value={draft.text}
+            onChange={text => setDraft(previous => ({ ...previous, text }))}
+            ariaLabel="Template"
+            errorLine={errorLine}
+          />
+        ) : (
+          <ol className="jp-llmlab-messages">
+            {draft.messages.map((msg, index) => (
+              <li key={index} className="jp-llmlab-message">
+                <div className="jp-llmlab-toolbar">
+                  <select
+                    className="jp-llmlab-select"
+                    aria-label={`Role of message ${index + 1}`}
+                    value={msg.role}
+                    onChange={event =>
+                      updateMessage(index, {
+                        role: event.target.value as MessageRole
+                      })
+                    }
+                  >
+                    {MESSAGE_ROLES.map(role => (
+                      <option key={role} value={role}>
+                        {role}
+                      </option>
+                    ))}
+                  </select>
+                  <span className="jp-llmlab-grow" />
+                  <button
+                    type="button"
+                    className="jp-llmlab-icon-button"
+                    aria-label={`Remove message ${index + 1}`}
+                    title="Remove message"
+                    disabled={draft.messages.length <= 1}
+                    onClick={() =>
+                      setDraft(previous => ({
+                        ...previous,
+                        messages: previous.messages.filter(
+                          (_, i) => i !== index
+                        )
+                      }))
+                    }
+                  >
+                    ×
+                  </button>
+                </div>
+                <TemplateEditor
+                  editorServices={props.editorServices}
+                  value={msg.content}
+                  onChange={content => updateMessage(index, { content })}
+                  ariaLabel={`Content of message ${index + 1}`}
+                />
+              </li>
+            ))}
+            <li>
+              <button
+                type="button"
+                className="jp-llmlab-button"
+                aria-label="Add message"
+                onClick={() =>
+                  setDraft(previous => ({
+                    ...previous,
+                    messages: [
+                      ...previous.messages,
+                      { role: 'user', content: '' }
+                    ]
+                  }))
+                }
+              >
+                + Message
+              </button>
+            </li>
+          </ol>
+        )}
+        {preview?.error && (
+          <div className="jp-llmlab-field-error" role="alert">
+            {preview.error.line
+              ? `Line ${preview.error.line}: ${preview.error.message}`
+              : preview.error.message}
+          </div>
+        )}
+        {fieldError('template')}
+        <div className="jp-llmlab-row">
+          <label className="jp-llmlab-field jp-llmlab-grow">
+            <span>Model</span>
+            <input
+              className="jp-llmlab-input"
+              value={draft.model}
+              onChange={event =>
+                setDraft(previous => ({
+                  ...previous,
+                  model: event.target.value
+                }))
+              }
+              placeholder="provider/model, e.g. fake/echo"
+              aria-label="Model"
+              aria-invalid={saveField === 'model'}
+            />
+            {fieldError('model')}
+          </label>
+          <label className="jp-llmlab-field jp-llmlab-grow">
+            <span>Parameters (JSON)</span>
+            <textarea
+              className="jp-llmlab-input jp-llmlab-code"
+              rows={2}
+              value={draft.params}
+              onChange={event =>
+                setDraft(previous => ({
+                  ...previous,
+                  params: event.target.value
+                }))
+              }
+              placeholder='{"temperature": 0}'
+              aria-label="Parameters"
+              aria-invalid={!!paramsError || saveField === 'params'}
+            />
+            {paramsError && (
+              <div className="jp-llmlab-field-error" role="alert">
+                {paramsError}
+              </div>
+            )}
+            {fieldError('params')}
+          </label>
+        </div>
+        <label className="jp-llmlab-field">
+          <span>Description</span>
+          <input
+            className="jp-llmlab-input"
+            value={description}
+            onChange={event => setDescription(event.target.value)}
+            placeholder="What this prompt is for"
+            aria-label="Description"
+          />
+          {fieldError('description')}
+        </label>
+        <label className="jp-llmlab-field">
+          <span>Commit message</span>
+          <input
+            className="jp-llmlab-input"
+            value={message}
+            onChange={event => setMessage(event.target.value)}
+            placeholder="What changed in this version"
+            aria-label="Commit message"
+          />
+          {fieldError('message')}
+        </label>
+        {saveError !== null && saveField === '' && (
+          <ErrorBanner error={saveError} onDismiss={() => setSaveError(null)} />
+        )}
+        <div className="jp-llmlab-toolbar">
+          <button
+            type="submit"
+            className="jp-llmlab-button jp-mod-accept"
+            disabled={busy}
+            aria-label="Save version"
+          >
+            {busy ? 'Saving…' : 'Save version'}
+          </button>
+        </div>
+      </div>
+      <aside
+        className="jp-llmlab-editor-side"
+        aria-label="Variables and preview"
+      >
+        <h4 className="jp-llmlab-subtitle">Detected variables</h4>
+        {(preview?.variables ?? []).length === 0 ? (
+          <div className="jp-llmlab-empty">None</div>
+        ) : (
+          <ul className="jp-llmlab-vars" aria-label="Detected variables">
+            {preview!.variables.map(variable => (
+              <li key={variable}>
+                <label className="jp-llmlab-field">
+                  <code className="jp-llmlab-var">{variable}</code>
+                  <input
+                    className="jp-llmlab-input"
+                    value={values[variable] ?? ''}
+                    placeholder="value for the preview"
+                    aria-label={`Preview value for ${variable}`}
+                    onChange={event =>
+                      setValues(previous => ({
+                        ...previous,
+                        [variable]: event.target.value
+                      }))
+                    }
+                  />
+                </label>
+              </li>
+            ))}
+          </ul>
+        )}
+        <h4 className="jp-llmlab-subtitle">Preview</h4>
+        <ErrorBanner error={previewError} />
+        {preview &&
+        !preview.error &&
+        preview.rendered !== undefined &&
+        preview.rendered !== null ? (
+          <TextBlock
+            text={templateToText(preview.rendered)}
+            label="Rendered preview"
+            className="jp-llmlab-preview"
+          />
+        ) : (
+          <div className="jp-llmlab-empty">
+            {preview?.error ? 'Fix the template to see the preview.' : '—'}
+          </div>
+        )}
+      </aside>
+    </form>
+  );
+}

@@ -1,0 +1,209 @@
+/**
+ * Shared identifiers and the wire types of the LLM Lab REST API.
+ *
+ * The types mirror the server's pydantic models (snake_case, as on the wire).
+ */
+import { Token } from '@lumino/coreutils';
+
+import type { LlmLabClient } from './api';
+
+/** The id of the main plugin, also the id of its settings. */
+export const PLUGIN_ID = 'llmlab-jupyter:plugin';
+
+/** Command ids: every one has a command-palette entry under "LLM Lab". */
+export namespace CommandIDs {
+  export const openSidebar = 'llmlab:open-sidebar';
+  export const refresh = 'llmlab:refresh';
+  export const newPrompt = 'llmlab:new-prompt';
+  export const openPrompt = 'llmlab:open-prompt';
+  export const editPrompt = 'llmlab:edit-prompt';
+  export const diffVersions = 'llmlab:diff-versions';
+  export const moveLabel = 'llmlab:move-label';
+  export const insertPrompt = 'llmlab:insert-prompt';
+  export const openDatasets = 'llmlab:open-datasets';
+  export const openDataset = 'llmlab:open-dataset';
+  export const uploadDataset = 'llmlab:upload-dataset';
+}
+
+/** The palette category of every command. */
+export const PALETTE_CATEGORY = 'LLM Lab';
+
+/** A token other extensions can require to talk to the LLM Lab server. */
+export const ILlmLabClient = new Token<LlmLabClient>(
+  'llmlab-jupyter:ILlmLabClient',
+  'The LLM Lab REST API client.'
+);
+
+/** A page of a listing; `next_offset` is null on the last page. */
+export interface IPage<T> {
+  items: T[];
+  next_offset: number | null;
+}
+
+export type Role = 'owner' | 'editor' | 'viewer';
+
+export interface IProject {
+  slug: string;
+  title: string;
+  role: Role | null;
+  created_at: string;
+  created_by: string;
+}
+
+export type PromptKind = 'text' | 'chat';
+
+export type MessageRole =
+  'system' | 'user' | 'assistant' | 'tool' | 'developer';
+
+export const MESSAGE_ROLES: MessageRole[] = [
+  'system',
+  'user',
+  'assistant',
+  'tool',
+  'developer'
+];
+
+export interface IChatMessage {
+  role: MessageRole;
+  content: string;
+}
+
+export type Template = string | IChatMessage[];
+
+export interface IPrompt {
+  project: string;
+  name: string;
+  description: string;
+  kind: PromptKind;
+  latest_version: number;
+  /** label name → version number */
+  labels: Record<string, number>;
+  created_at: string;
+  created_by: string;
+  updated_at: string;
+}
+
+export interface IPromptVersion {
+  project: string;
+  prompt: string;
+  number: number;
+  kind: PromptKind;
+  template: Template;
+  variables: string[];
+  declared_variables: string[];
+  model: string | null;
+  params: Record<string, unknown>;
+  message: string;
+  content_hash: string;
+  parent: number | null;
+  labels: string[];
+  created_at: string;
+  created_by: string;
+}
+
+export interface ICreatePromptVersion {
+  template: Template;
+  kind?: PromptKind;
+  variables?: string[];
+  model?: string | null;
+  params?: Record<string, unknown>;
+  message?: string;
+  description?: string;
+}
+
+export interface ISaveResult {
+  version: IPromptVersion;
+  created: boolean;
+}
+
+export interface IDiff {
+  diff: string;
+  a: IPromptVersion;
+  b: IPromptVersion;
+}
+
+export interface ILabel {
+  project: string;
+  prompt: string;
+  name: string;
+  version: number;
+  updated_at: string;
+  updated_by: string;
+}
+
+export interface ILabelEvent {
+  label: string;
+  from_version: number | null;
+  to_version: number | null;
+  created_at: string;
+  created_by: string;
+}
+
+export interface ITemplateError {
+  message: string;
+  error_code: string;
+  field?: string | null;
+  line?: number | null;
+}
+
+export interface IRenderPreview {
+  variables: string[];
+  rendered?: Template | null;
+  error?: ITemplateError | null;
+}
+
+export interface IRendered {
+  rendered: Template;
+}
+
+export type ColumnType =
+  'string' | 'integer' | 'number' | 'boolean' | 'datetime' | 'json';
+
+export interface IColumn {
+  name: string;
+  type: ColumnType;
+}
+
+export interface IDataset {
+  project: string;
+  name: string;
+  description: string;
+  latest_version: number;
+  created_at: string;
+  created_by: string;
+  updated_at: string;
+}
+
+export interface IDatasetVersion {
+  project: string;
+  dataset: string;
+  number: number;
+  content_hash: string;
+  columns: IColumn[];
+  row_count: number;
+  source_format: string;
+  message: string;
+  created_at: string;
+  created_by: string;
+}
+
+export interface IDatasetRows {
+  items: Record<string, unknown>[];
+  next_offset: number | null;
+  total: number;
+}
+
+export interface IDatasetSaveResult {
+  version: IDatasetVersion;
+  created: boolean;
+}
+
+export type DatasetFormat = 'csv' | 'jsonl' | 'parquet';
+
+/** The body of every error reply of the server. */
+export interface IErrorBody {
+  message: string;
+  error_code: string;
+  field?: string | null;
+  line?: number | null;
+}

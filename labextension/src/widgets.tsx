@@ -1,0 +1,161 @@
+/**
+ * Lumino widgets hosting the React views: the sidebar, one main-area view
+ * per prompt or dataset, and the upload form.
+ */
+import { IEditorServices } from '@jupyterlab/codeeditor';
+import { ReactWidget } from '@jupyterlab/ui-components';
+import * as React from 'react';
+
+import { UploadForm } from './components/DatasetList';
+import { DatasetView } from './components/DatasetView';
+import { IViewRequest, PromptView } from './components/PromptView';
+import { Sidebar, SidebarTab } from './components/Sidebar';
+import type { LlmLabModel } from './model';
+import type { IDataset, IPrompt } from './tokens';
+import type { IPromptRef } from './utils';
+
+export interface ISidebarCallbacks {
+  openPrompt: (project: string, prompt: IPrompt) => void;
+  newPrompt: (project: string) => void;
+  openDataset: (project: string, dataset: IDataset) => void;
+}
+
+export class SidebarWidget extends ReactWidget {
+  constructor(
+    readonly model: LlmLabModel,
+    private callbacks: ISidebarCallbacks
+  ) {
+    super();
+    this.id = 'jp-llmlab-sidebar';
+    this.addClass('jp-llmlab-SidebarWidget');
+  }
+
+  get tab(): SidebarTab {
+    return this._tab;
+  }
+
+  set tab(value: SidebarTab) {
+    this._tab = value;
+    this.update();
+  }
+
+  render(): JSX.Element {
+    return (
+      <Sidebar
+        model={this.model}
+        tab={this._tab}
+        onTabChange={tab => {
+          this.tab = tab;
+        }}
+        onOpenPrompt={this.callbacks.openPrompt}
+        onNewPrompt={this.callbacks.newPrompt}
+        onOpenDataset={this.callbacks.openDataset}
+      />
+    );
+  }
+
+  private _tab: SidebarTab = 'prompts';
+}
+
+export class PromptWidget extends ReactWidget {
+  constructor(options: {
+    model: LlmLabModel;
+    editorServices: IEditorServices;
+    project: string;
+    name: string | null;
+    onInsert: (ref: IPromptRef) => void;
+    onNamed: (widget: PromptWidget, name: string) => void;
+  }) {
+    super();
+    this.model = options.model;
+    this.editorServices = options.editorServices;
+    this.project = options.project;
+    this._name = options.name;
+    this.onInsert = options.onInsert;
+    this.onNamed = options.onNamed;
+    this.addClass('jp-llmlab-PromptWidget');
+  }
+
+  readonly model: LlmLabModel;
+  readonly editorServices: IEditorServices;
+  readonly project: string;
+
+  /** The prompt's name; null until a new prompt is first saved. */
+  get name(): string | null {
+    return this._name;
+  }
+
+  /** Show a tab (and versions, for the diff). */
+  showTab(request: IViewRequest): void {
+    this._request = { ...request };
+    this.update();
+  }
+
+  render(): JSX.Element {
+    return (
+      <PromptView
+        key={this._name ?? '(new)'}
+        model={this.model}
+        editorServices={this.editorServices}
+        project={this.project}
+        name={this._name}
+        request={this._request}
+        onInsert={this.onInsert}
+        onNamed={name => {
+          this._name = name;
+          this._request = { tab: 'versions' };
+          this.onNamed(this, name);
+          this.update();
+        }}
+      />
+    );
+  }
+
+  private _name: string | null;
+  private _request: IViewRequest | null = null;
+  private onInsert: (ref: IPromptRef) => void;
+  private onNamed: (widget: PromptWidget, name: string) => void;
+}
+
+export class DatasetWidget extends ReactWidget {
+  constructor(
+    readonly model: LlmLabModel,
+    readonly project: string,
+    readonly name: string
+  ) {
+    super();
+    this.addClass('jp-llmlab-DatasetWidget');
+  }
+
+  render(): JSX.Element {
+    return (
+      <DatasetView model={this.model} project={this.project} name={this.name} />
+    );
+  }
+}
+
+export class UploadWidget extends ReactWidget {
+  constructor(
+    readonly model: LlmLabModel,
+    readonly project: string,
+    private onDone: () => void
+  ) {
+    super();
+    this.addClass('jp-llmlab-UploadWidget');
+  }
+
+  render(): JSX.Element {
+    return (
+      <div className="jp-llmlab-PromptView">
+        <header className="jp-llmlab-PromptView-header">
+          <h2 className="jp-llmlab-title">{`Upload a dataset to ${this.project}`}</h2>
+        </header>
+        <UploadForm
+          model={this.model}
+          project={this.project}
+          onDone={this.onDone}
+        />
+      </div>
+    );
+  }
+}

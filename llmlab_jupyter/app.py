@@ -1,0 +1,160 @@
+"""``LlmLabApp``: the Jupyter server extension serving the service layer as a REST API.
+
+Installing the package enables it (``jupyter-config/jupyter_server_config.d``). It builds the
+services once from :class:`~llmlab_jupyter.config.LlmLabConfig` (``c.LlmLabConfig.*`` in any
+Jupyter config file, or the ``LLMLAB_*`` variables), registers the routes of
+:mod:`llmlab_jupyter.server.routes` under ``<base_url>llmlab/``, makes sure the server's user
+owns the default project, and closes the store on shutdown.
+
+Who is calling: the request's ``current_user.username`` as the server's identity provider
+reports it (JupyterHub, or any provider that identifies users). jupyter-server's stock
+providers only check one shared token or password and name every caller "Anonymous ...": on
+such a single-user server every authenticated caller *is* the server's user, so the caller is
+:attr:`LlmLabApp.server_user` (the operating-system account running the server).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jupyter_server.extension.application import ExtensionApp
+from traitlets import Bool, Int, Unicode, default
+
+from .config import LlmLabConfig, local_user_name
+from .exceptions import LlmLabError
+from .metrics import Metrics, activate
+from .services import Caller, Services
+
+
+class LlmLabApp(ExtensionApp):
+    """The llmlab-jupyter server extension."""
+
+    name = "llmlab_jupyter"
+    extension_url = "/llmlab/api/openapi.json"
+    load_other_extensions = True
+    classes = [LlmLabConfig]
+
+    max_upload_bytes = Int(
+        100 * 1024 * 1024,
+        config=True,
+        help="Largest dataset file accepted by the upload endpoint, in bytes (413 beyond).",
+    )
+    identifies_users = Bool(
+        None,
+        allow_none=True,
+        config=True,
+        help="Whether the identity provider tells users apart. None (default): yes unless it "
+        "is one of jupyter-server's shared-token/password providers, in which case every "
+        "caller is server_user.",
+    )
+    server_user = Unicode(
+        config=True,
+        help="The user a single-user (shared-token) server acts for. Defaults to the "
+        "operating-system account running the server.",
+    )
+    default_project_owner = Unicode(
+        config=True,
+        help="Who owns the default project when the extension creates it at start-up. "
+        "Defaults to server_user on a shared-token server; empty means the first user "
+        "to call the API on a server that identifies users.",
+    )
+
+    services: Services
+    metrics: Metrics
+
+    @default("server_user")
+    def _default_server_user(self) -> str:
+        return local_user_name()
+
+    @default("default_project_owner")
+    def _default_default_project_owner(self) -> str:
+        return "" if self.users_identified else self.server_user
+
+    @property
+    def users_identified(self) -> bool:
+        if self.identifies_users is not None:
+            return bool(self.identifies_users)
+        from jupyter_server.auth.identity import (
+            IdentityProvider,
+            LegacyIdentityProvider,
+            PasswordIdentityProvider,
+        )
+
+        shared = (IdentityProvider, PasswordIdentityProvider, LegacyIdentityProvider)
+        return type(getattr(self.serverapp, "identity_provider", None)) not in shared
+
+    def initialize_settings(self) -> None:
+        """Build the services and metrics once; ensure the default project."""
+        self.llmlab_config = LlmLabConfig(parent=self)
+        self.services = Services.from_config(self.llmlab_config)
+        self.metrics = activate(Metrics())
+        self._ensured: set[str] = set()
+        self.settings["llmlab_metrics"] = self.metrics
+        owner = self.default_project_owner
+        if owner:
+            self._ensure_default(Caller(owner))
+        self.services.executor.start()  # job workers + scheduler (no browser needed)
+        from .experiments.background import BackgroundRuns
+
+        self.background = BackgroundRuns(self.services.store)
+        recovered = self.background.recover()
+        if recovered:
+            self.log.info("llmlab: %d interrupted experiment(s) can be resumed", recovered)
+        from tornado.ioloop import PeriodicCallback
+
+        self._sweeper = PeriodicCallback(self._sweep, 30_000)
+        self._sweeper.start()
+        self.log.info(
+            "llmlab: REST API at %sllmlab/api/ (database %s, callers %s)",
+            self.serverapp.base_url if self.serverapp else "/",
+            self.services.store.dialect,
+            "from the identity provider" if self.users_identified else f"= {self.server_user}",
+        )
+
+    def initialize_handlers(self) -> None:
+        from .server.routes import tornado_handlers
+
+        self.handlers.extend(tornado_handlers())
+
+    def caller_for(self, user: Any) -> Caller:
+        """The :class:`Caller` for a request's ``current_user``."""
+        if not self.users_identified:
+            caller = Caller(self.server_user)
+        else:
+            caller = Caller(str(getattr(user, "username", "") or ""))
+        if caller.user not in self._ensured:
+            self._ensure_default(caller)
+        return caller
+
+    def _ensure_default(self, caller: Caller) -> None:
+        """The default project exists (owned by the first user to need it)."""
+        try:
+            self.services.projects.ensure(caller, self.llmlab_config.default_project)
+        except LlmLabError as err:  # not a member of someone else's default project
+            self.log.debug("llmlab: default project not ensured for %s: %s", caller.user, err)
+        self._ensured.add(caller.user)
+
+    async def _sweep(self) -> None:
+        """Runs elsewhere whose heartbeat went stale become ``interrupted``."""
+        import asyncio
+
+        try:
+            await asyncio.to_thread(self.background.recover)
+        except Exception:  # a database hiccup must not stop the sweeper
+            self.log.exception("llmlab: sweeping interrupted experiments failed")
+
+    async def stop_extension(self) -> None:
+        """Stop background runs (they resume later), then close the store on shutdown."""
+        sweeper = getattr(self, "_sweeper", None)
+        if sweeper is not None:
+            sweeper.stop()
+        background = getattr(self, "background", None)
+        if background is not None:
+            import asyncio
+
+            await asyncio.to_thread(background.shutdown)
+        services = getattr(self, "services", None)
+        if services is not None:
+            if "executor" in services.__dict__:
+                services.executor.stop()  # running jobs go back to the queue
+            services.close()

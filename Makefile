@@ -20,6 +20,10 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev,local]"
+	# the editable install does not publish the prebuilt extension: link it (as
+	# `jupyter labextension develop` would) so every later build is live
+	mkdir -p $(VENV)/share/jupyter/labextensions
+	ln -sfn $(CURDIR)/llmlab_jupyter/labextension $(VENV)/share/jupyter/labextensions/llmlab-jupyter
 	touch $(STAMP)
 
 venv: $(STAMP)

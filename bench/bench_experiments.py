@@ -25,9 +25,18 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 def start_server(latency_ms: float) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "llmlab_jupyter.testing.openai_server", "--port", "0",
-         "--latency-ms", str(latency_ms), "--no-record-inputs"],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "llmlab_jupyter.testing.openai_server",
+            "--port",
+            "0",
+            "--latency-ms",
+            str(latency_ms),
+            "--no-record-inputs",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert proc.stdout is not None
     line = proc.stdout.readline().strip()
@@ -44,20 +53,35 @@ def make_lab(database_url: str | None, url: str) -> object:
 
     lab = Lab(database_url=database_url, data_dir=tempfile.mkdtemp(), user="bench")
     lab.services.__dict__["gateway"] = Gateway(
-        ModelRegistry({"bench/model": {"provider": "openai", "base_url": url,
-                                       "api_model": "test-model", "max_concurrency": 50,
-                                       "input_cost_per_million": 0.15,
-                                       "output_cost_per_million": 0.6}})
+        ModelRegistry(
+            {
+                "bench/model": {
+                    "provider": "openai",
+                    "base_url": url,
+                    "api_model": "test-model",
+                    "max_concurrency": 50,
+                    "input_cost_per_million": 0.15,
+                    "output_cost_per_million": 0.6,
+                }
+            }
+        )
     )
-    lab.prompts.save("bench", [{"role": "system", "content": "Answer briefly."},
-                               {"role": "user", "content": "Question {{ i }}: {{ q }}"}],
-                     model="bench/model", params={"temperature": 0})
+    lab.prompts.save(
+        "bench",
+        [
+            {"role": "system", "content": "Answer briefly."},
+            {"role": "user", "content": "Question {{ i }}: {{ q }}"},
+        ],
+        model="bench/model",
+        params={"temperature": 0},
+    )
     return lab
 
 
 def timed_run(lab, dataset: str, *, scorers=("exact_match",)) -> tuple[float, float, object]:
-    run = lab.experiment(dataset=dataset, variants=["bench@1"], concurrency=50,
-                         scorers=list(scorers))
+    run = lab.experiment(
+        dataset=dataset, variants=["bench@1"], concurrency=50, scorers=list(scorers)
+    )
     cpu0, t0 = time.process_time(), time.perf_counter()
     run.run(progress=False)
     wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
@@ -67,8 +91,10 @@ def timed_run(lab, dataset: str, *, scorers=("exact_match",)) -> tuple[float, fl
 
 
 def rows(n: int, tag: str) -> list[dict[str, object]]:
-    return [{"i": i, "q": f"what is {tag} {i}?", "expected": f"Question {i}: what is {tag} {i}?"}
-            for i in range(n)]
+    return [
+        {"i": i, "q": f"what is {tag} {i}?", "expected": f"Question {i}: what is {tag} {i}?"}
+        for i in range(n)
+    ]
 
 
 def main() -> None:
@@ -86,9 +112,11 @@ def main() -> None:
         timed_run(lab, "n1000b")  # warm-up: imports, pools, JIT of templates
         lab.datasets.import_("n1000c", rows(1000, "c"))
         wall, cpu, _ = timed_run(lab, "n1000c")
-        print(f"[{backend}] N=1000, concurrency 50, 100 ms latency: run {wall:.2f} s "
-              f"= {wall / 2.0:.2f}x the 2.0 s limit (target <= 1.15x); "
-              f"CPU {cpu / 1000 * 1000:.2f} ms/call")
+        print(
+            f"[{backend}] N=1000, concurrency 50, 100 ms latency: run {wall:.2f} s "
+            f"= {wall / 2.0:.2f}x the 2.0 s limit (target <= 1.15x); "
+            f"CPU {cpu / 1000 * 1000:.2f} ms/call"
+        )
     finally:
         server.kill()
 
@@ -99,24 +127,30 @@ def main() -> None:
         timed_run(lab, "z1000")
         lab.datasets.import_("z1000b", rows(1000, "y"))
         wall, cpu, _ = timed_run(lab, "z1000b")
-        print(f"[{backend}] N=1000, 0 ms latency: run {wall:.2f} s, CPU {cpu:.2f} ms/call "
-              f"(render + call + score + store)")
+        print(
+            f"[{backend}] N=1000, 0 ms latency: run {wall:.2f} s, CPU {cpu:.2f} ms/call "
+            f"(render + call + score + store)"
+        )
 
         lab.datasets.import_("c10k", rows(10_000, "c"))
         timed_run(lab, "c10k")
         wall, cpu, run = timed_run(lab, "c10k")
         hits = int(run.results(as_frame=True)["cache_hit"].sum())
-        print(f"[{backend}] cached re-run of 10,000 rows: {wall:.2f} s ({hits} cache hits; "
-              f"target <= 2 s)")
+        print(
+            f"[{backend}] cached re-run of 10,000 rows: {wall:.2f} s ({hits} cache hits; "
+            f"target <= 2 s)"
+        )
 
         if not args.skip_large:
             lab.datasets.import_("n100k", rows(100_000, "l"))
             rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             wall, cpu, _ = timed_run(lab, "n100k")
             rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            print(f"[{backend}] N=100,000, 0 ms latency: run {wall:.1f} s "
-                  f"({100_000 / wall:.0f} calls/s, CPU {cpu * 1000 / 100_000:.2f} ms/call); "
-                  f"peak RSS {rss:.0f} MB (before the run {rss0:.0f} MB; target <= 500 MB)")
+            print(
+                f"[{backend}] N=100,000, 0 ms latency: run {wall:.1f} s "
+                f"({100_000 / wall:.0f} calls/s, CPU {cpu * 1000 / 100_000:.2f} ms/call); "
+                f"peak RSS {rss:.0f} MB (before the run {rss0:.0f} MB; target <= 500 MB)"
+            )
     finally:
         server.kill()
 

@@ -1,6 +1,6 @@
 """Seed a demo project so a new user sees something real on first start.
 
-``python -m llmlab_jupyter.demo`` (run by ``make lab``) fills the ``demo``
+``python -m llmlab_jupyter.demo`` (run by ``make lab``) fills the default
 project: prompts with several versions and labels, and a small dataset. It is
 idempotent: running it again changes nothing.
 """
@@ -13,7 +13,6 @@ from .client import Lab
 
 log = logging.getLogger(__name__)
 
-DEMO_PROJECT = "demo"
 
 NEWS = [
     {
@@ -38,6 +37,25 @@ NEWS = [
 
 def seed(lab: Lab) -> None:
     """Create the demo prompts and dataset in ``lab``'s project."""
+    p = lab.prompts
+    existing = {prompt.name for prompt in p.list(limit=500)}
+    if "summarize" not in existing:
+        _seed_summarize(lab)
+    if "topic" not in existing:
+        p.save(
+            "topic",
+            "What is the topic of this article, in two words or fewer?\n\n{{ article }}",
+            model="fake/echo",
+            message="first version",
+            description="Topic extraction",
+        )
+        p.label("topic", "production", 1)
+    lab.datasets.import_("news", NEWS, message="five short news items")
+    if not lab.experiments.list(limit=1):
+        run_demo_experiment(lab)
+
+
+def _seed_summarize(lab: Lab) -> None:
     p = lab.prompts
     p.save(
         "summarize",
@@ -68,17 +86,6 @@ def seed(lab: Lab) -> None:
     )
     p.label("summarize", "production", 2)
     p.label("summarize", "staging", v3.number)
-    p.save(
-        "topic",
-        "What is the topic of this article, in two words or fewer?\n\n{{ article }}",
-        model="fake/echo",
-        message="first version",
-        description="Topic extraction",
-    )
-    p.label("topic", "production", 1)
-    lab.datasets.import_("news", NEWS, message="five short news items")
-    if not lab.experiments.list(limit=1):
-        run_demo_experiment(lab)
 
 
 def local_model_available() -> bool:
@@ -107,18 +114,16 @@ def run_demo_experiment(lab: Lab) -> None:
 
 
 def main() -> None:
+    """Seed the default project, the one the sidebar opens on (idempotent)."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    with Lab() as base:
-        base.projects.get()  # creates the default project for this user
-        if not any(pr.slug == DEMO_PROJECT for pr in base.projects.list()):
-            base.projects.create(DEMO_PROJECT, "LLM Lab demo")
-        demo = base.use(DEMO_PROJECT)
-        seed(demo)
+    with Lab() as lab:
+        seed(lab)
         log.info(
-            "demo project %r ready: %d prompts, %d datasets",
-            DEMO_PROJECT,
-            len(demo.prompts.list()),
-            len(demo.datasets.list()),
+            "demo ready in project %r: %d prompts, %d datasets, %d experiments",
+            lab.project,
+            len(lab.prompts.list()),
+            len(lab.datasets.list()),
+            len(lab.experiments.list()),
         )
 
 

@@ -71,6 +71,10 @@ def render_report(
             nb = nbformat.read(str(notebook), as_version=4)
     except (OSError, ValueError) as err:
         raise InvalidInput(f"not a readable notebook: {err}", field="notebook") from err
+    # Live widget views need a widget manager fetched from a CDN. Without the saved widget
+    # state nbconvert renders each widget output's static text/html snapshot instead (the
+    # comparison widget writes one), so the report reads the same offline.
+    nb.metadata.pop("widgets", None)
     exporter = HTMLExporter(template_name="lab")
     exporter.exclude_input = hide_code
     exporter.exclude_input_prompt = hide_code

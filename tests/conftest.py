@@ -112,3 +112,9 @@ def lab(services):
     from llmlab_jupyter.client import Lab
 
     return Lab(user="alice", services=services, config=services.config)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests run last: Playwright's sync API leaves the main thread's event loop in a
+    state that breaks the asyncio-based suites (pytest-jupyter, aiohttp) that would follow."""
+    items.sort(key=lambda item: "tests/browser/" in item.nodeid.replace("\\", "/"))

@@ -1,11 +1,21 @@
 /**
  * A typed client of the LLM Lab REST API; one method per route.
  */
+import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import { requestAPI, seg, IRequestOptions } from './request';
+import { API_NAMESPACE, requestAPI, seg, IRequestOptions } from './request';
 import type {
   DatasetFormat,
+  ExperimentStatus,
+  ICreateExperiment,
+  IExperimentResults,
+  IExperimentState,
+  IExperiment,
+  IJob,
+  IJobLogs,
+  ISummaryRow,
+  JobState,
   ICreatePromptVersion,
   IDataset,
   IDatasetRows,
@@ -235,6 +245,143 @@ export class LlmLabClient {
       body: file,
       contentType: types[format]
     });
+  }
+
+  // experiments
+  listExperiments(
+    project: string,
+    query: { status?: ExperimentStatus; offset?: number; limit?: number } = {}
+  ): Promise<IPage<IExperiment>> {
+    return this.call(`projects/${seg(project)}/experiments`, {
+      query: { ...query }
+    });
+  }
+
+  getExperiment(
+    project: string,
+    name: string,
+    signal?: AbortSignal
+  ): Promise<IExperimentState> {
+    return this.call(this.experimentPath(project, name), { signal });
+  }
+
+  /** Plan an experiment and (unless `start: false`) start it in the background. */
+  createExperiment(
+    project: string,
+    body: ICreateExperiment
+  ): Promise<IExperimentState> {
+    return this.call(`projects/${seg(project)}/experiments`, {
+      method: 'POST',
+      json: body
+    });
+  }
+
+  /** Start or resume (interrupted, budget-stopped) with an optional new budget. */
+  startExperiment(
+    project: string,
+    name: string,
+    budgetUsd?: number
+  ): Promise<IExperimentState> {
+    return this.call(`${this.experimentPath(project, name)}/start`, {
+      method: 'POST',
+      json: budgetUsd !== undefined ? { budget_usd: budgetUsd } : {}
+    });
+  }
+
+  cancelExperiment(project: string, name: string): Promise<IExperimentState> {
+    return this.call(`${this.experimentPath(project, name)}/cancel`, {
+      method: 'POST'
+    });
+  }
+
+  experimentSummary(
+    project: string,
+    name: string,
+    query: { baseline?: number; confidence?: number } = {}
+  ): Promise<{ items: ISummaryRow[] }> {
+    return this.call(`${this.experimentPath(project, name)}/summary`, {
+      query: { ...query }
+    });
+  }
+
+  experimentResults(
+    project: string,
+    name: string,
+    query: {
+      variant?: number;
+      errors_only?: boolean;
+      search?: string;
+      offset?: number;
+      limit?: number;
+    } = {}
+  ): Promise<IExperimentResults> {
+    return this.call(`${this.experimentPath(project, name)}/results`, {
+      query: { ...query, errors_only: query.errors_only || undefined }
+    });
+  }
+
+  // jobs
+  listJobs(
+    project: string,
+    query: {
+      state?: JobState;
+      schedule?: string;
+      offset?: number;
+      limit?: number;
+    } = {}
+  ): Promise<IPage<IJob>> {
+    return this.call(`projects/${seg(project)}/jobs`, { query: { ...query } });
+  }
+
+  getJob(project: string, id: number): Promise<IJob> {
+    return this.call(this.jobPath(project, id));
+  }
+
+  /** Submit a job: a template (`<name>.ipynb`, or `builtin-sleep`) with parameters. */
+  submitJob(
+    project: string,
+    template: string,
+    parameters: Record<string, unknown> = {},
+    options: { idempotency_key?: string; timeout_s?: number } = {}
+  ): Promise<IJob> {
+    return this.call(`projects/${seg(project)}/jobs`, {
+      method: 'POST',
+      json: { template, parameters, ...options }
+    });
+  }
+
+  cancelJob(project: string, id: number): Promise<IJob> {
+    return this.call(`${this.jobPath(project, id)}/cancel`, { method: 'POST' });
+  }
+
+  /** Log chunks after the first `after` ones (incremental reading). */
+  jobLogs(project: string, id: number, after = 0): Promise<IJobLogs> {
+    return this.call(`${this.jobPath(project, id)}/logs`, { query: { after } });
+  }
+
+  /**
+   * The URL of a job's HTML report, to open in a new browser tab (the login
+   * cookie authenticates it; the server sandboxes it with a CSP).
+   */
+  jobReportUrl(project: string, id: number): string {
+    return this.url(`${this.jobPath(project, id)}/report`);
+  }
+
+  /** The URL of a job's executed notebook (served as an attachment). */
+  jobNotebookUrl(project: string, id: number): string {
+    return this.url(`${this.jobPath(project, id)}/notebook`);
+  }
+
+  private url(endPoint: string): string {
+    return URLExt.join(this.settings.baseUrl, API_NAMESPACE, endPoint);
+  }
+
+  private experimentPath(project: string, name: string): string {
+    return `projects/${seg(project)}/experiments/${seg(name)}`;
+  }
+
+  private jobPath(project: string, id: number): string {
+    return `projects/${seg(project)}/jobs/${seg(id)}`;
   }
 
   private promptPath(project: string, name: string): string {

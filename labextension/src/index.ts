@@ -16,7 +16,7 @@ import {
   WidgetTracker
 } from '@jupyterlab/apputils';
 import { IEditorServices } from '@jupyterlab/codeeditor';
-import { INotebookTracker } from '@jupyterlab/notebook';
+import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
@@ -30,9 +30,12 @@ import {
   PALETTE_CATEGORY,
   PLUGIN_ID
 } from './tokens';
-import { IPromptRef, promptSnippet } from './utils';
+import { IPromptRef, experimentSnippet, promptSnippet } from './utils';
 import {
   DatasetWidget,
+  ExperimentWidget,
+  JobWidget,
+  NewExperimentWidget,
   PromptWidget,
   SidebarWidget,
   UploadWidget
@@ -82,6 +85,13 @@ const plugin: JupyterFrontEndPlugin<LlmLabClient> = {
     });
     const datasets = new WidgetTracker<MainAreaWidget<DatasetWidget>>({
       namespace: 'llmlab-dataset'
+    });
+
+    const experiments = new WidgetTracker<MainAreaWidget<ExperimentWidget>>({
+      namespace: 'llmlab-experiment'
+    });
+    const jobs = new WidgetTracker<MainAreaWidget<JobWidget>>({
+      namespace: 'llmlab-job'
     });
 
     const promptKey = (project: string, name: string) =>
@@ -203,6 +213,112 @@ const plugin: JupyterFrontEndPlugin<LlmLabClient> = {
       return main;
     };
 
+    /** A new notebook whose first cell opens the experiment's comparison widget. */
+    const openComparison = async (
+      project: string,
+      name: string
+    ): Promise<NotebookPanel> => {
+      const kernelName = app.serviceManager.kernelspecs.specs?.default;
+      const panel = (await commands.execute(
+        'notebook:create-new',
+        kernelName ? { kernelName } : {}
+      )) as NotebookPanel;
+      await panel.context.ready;
+      const notebookModel = panel.content.model;
+      if (!notebookModel) {
+        throw new Error('the new notebook has no model');
+      }
+      const source = experimentSnippet(project, name);
+      const first = notebookModel.cells.length
+        ? notebookModel.cells.get(0)
+        : null;
+      if (
+        first &&
+        first.type === 'code' &&
+        first.sharedModel.getSource().trim() === ''
+      ) {
+        first.sharedModel.setSource(source);
+      } else {
+        notebookModel.sharedModel.insertCell(0, {
+          cell_type: 'code',
+          source,
+          metadata: {}
+        });
+      }
+      panel.content.activeCellIndex = 0;
+      shell.activateById(panel.id);
+      return panel;
+    };
+
+    const openExperiment = (project: string, name: string) => {
+      const existing = experiments.find(
+        w => w.content.project === project && w.content.name === name
+      );
+      if (existing) {
+        shell.activateById(existing.id);
+        return existing;
+      }
+      const content = new ExperimentWidget({
+        model,
+        project,
+        name,
+        onOpenNotebook: openComparison
+      });
+      const main = new MainAreaWidget({ content });
+      main.id = `llmlab-experiment-${encodeURIComponent(project)}-${encodeURIComponent(name)}`;
+      main.title.label = name;
+      main.title.caption = `${project}/${name} (experiment)`;
+      main.title.icon = llmlabIcon;
+      main.title.closable = true;
+      shell.add(main, 'main');
+      void experiments.add(main);
+      shell.activateById(main.id);
+      return main;
+    };
+
+    const newExperiment = (project: string, variants: string[] = []) => {
+      const content = new NewExperimentWidget(
+        model,
+        project,
+        state => {
+          main.dispose();
+          openExperiment(project, state.experiment.name);
+        },
+        () => main.dispose(),
+        variants
+      );
+      const main = new MainAreaWidget({ content });
+      main.id = `llmlab-new-experiment-${Date.now()}`;
+      main.title.label = 'New experiment';
+      main.title.caption = `New experiment in ${project}`;
+      main.title.icon = llmlabIcon;
+      main.title.closable = true;
+      shell.add(main, 'main');
+      shell.activateById(main.id);
+      return main;
+    };
+
+    const openJob = (project: string, id: number) => {
+      const existing = jobs.find(
+        w => w.content.project === project && w.content.jobId === id
+      );
+      if (existing) {
+        shell.activateById(existing.id);
+        return existing;
+      }
+      const content = new JobWidget(model, project, id);
+      const main = new MainAreaWidget({ content });
+      main.id = `llmlab-job-${encodeURIComponent(project)}-${id}`;
+      main.title.label = `Job #${id}`;
+      main.title.caption = `${project} job #${id}`;
+      main.title.icon = llmlabIcon;
+      main.title.closable = true;
+      shell.add(main, 'main');
+      void jobs.add(main);
+      shell.activateById(main.id);
+      return main;
+    };
+
     const sidebar = new SidebarWidget(model, {
       openPrompt: (project, prompt) => {
         openPrompt(project, prompt.name);
@@ -212,6 +328,15 @@ const plugin: JupyterFrontEndPlugin<LlmLabClient> = {
       },
       openDataset: (project, dataset) => {
         openDataset(project, dataset.name);
+      },
+      openExperiment: (project, experiment) => {
+        openExperiment(project, experiment.name);
+      },
+      newExperiment: project => {
+        newExperiment(project);
+      },
+      openJob: (project, job) => {
+        openJob(project, job.id);
       }
     });
     sidebar.title.icon = llmlabIcon;
@@ -383,6 +508,67 @@ const plugin: JupyterFrontEndPlugin<LlmLabClient> = {
       }
     });
 
+    commands.addCommand(CommandIDs.newExperiment, {
+      label: 'New Experiment…',
+      caption:
+        'Run prompt versions × models on a dataset version, scored, in the background',
+      isEnabled: () => !!model.project,
+      execute: args =>
+        newExperiment(
+          projectOf(args),
+          Array.isArray(args.variants) ? (args.variants as string[]) : []
+        )
+    });
+
+    commands.addCommand(CommandIDs.openExperiments, {
+      label: 'Open LLM Lab Experiments',
+      execute: () => {
+        sidebar.tab = 'experiments';
+        shell.activateById(sidebar.id);
+      }
+    });
+
+    commands.addCommand(CommandIDs.openExperiment, {
+      label: args =>
+        args.name ? `Open Experiment ${args.name}` : 'Open Experiment…',
+      execute: async args => {
+        let name = args.name as string | undefined;
+        if (!name) {
+          const result = await InputDialog.getText({
+            title: 'Open experiment',
+            label: `Experiment name in ${model.project}`
+          });
+          name = result.button.accept ? (result.value ?? '').trim() : '';
+        }
+        return name ? openExperiment(projectOf(args), name) : null;
+      }
+    });
+
+    commands.addCommand(CommandIDs.openJobs, {
+      label: 'Open LLM Lab Jobs',
+      execute: () => {
+        sidebar.tab = 'jobs';
+        shell.activateById(sidebar.id);
+      }
+    });
+
+    commands.addCommand(CommandIDs.openJob, {
+      label: args => (args.id ? `Open Job #${args.id}` : 'Open Job…'),
+      execute: async args => {
+        let id = Number(args.id);
+        if (!args.id) {
+          const result = await InputDialog.getNumber({
+            title: 'Open job',
+            label: `Job number in ${model.project}`
+          });
+          id = result.button.accept ? Number(result.value) : NaN;
+        }
+        return Number.isInteger(id) && id > 0
+          ? openJob(projectOf(args), id)
+          : null;
+      }
+    });
+
     if (palette) {
       for (const command of [
         CommandIDs.openSidebar,
@@ -395,7 +581,12 @@ const plugin: JupyterFrontEndPlugin<LlmLabClient> = {
         CommandIDs.insertPrompt,
         CommandIDs.openDatasets,
         CommandIDs.openDataset,
-        CommandIDs.uploadDataset
+        CommandIDs.uploadDataset,
+        CommandIDs.newExperiment,
+        CommandIDs.openExperiments,
+        CommandIDs.openExperiment,
+        CommandIDs.openJobs,
+        CommandIDs.openJob
       ]) {
         palette.addItem({ command, category: PALETTE_CATEGORY });
       }
@@ -418,6 +609,22 @@ const plugin: JupyterFrontEndPlugin<LlmLabClient> = {
           name: widget.content.name
         }),
         name: widget => `${widget.content.project}/${widget.content.name}`
+      });
+      void restorer.restore(experiments, {
+        command: CommandIDs.openExperiment,
+        args: widget => ({
+          project: widget.content.project,
+          name: widget.content.name
+        }),
+        name: widget => `${widget.content.project}/${widget.content.name}`
+      });
+      void restorer.restore(jobs, {
+        command: CommandIDs.openJob,
+        args: widget => ({
+          project: widget.content.project,
+          id: widget.content.jobId
+        }),
+        name: widget => `${widget.content.project}/${widget.content.jobId}`
       });
     }
 

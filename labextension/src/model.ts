@@ -20,7 +20,7 @@ export const DEFAULT_SETTINGS: ILlmLabSettings = {
 
 /** What changed, so views reload only what they show. */
 export interface IChange {
-  kind: 'prompt' | 'dataset' | 'project';
+  kind: 'prompt' | 'dataset' | 'project' | 'experiment' | 'job';
   project: string;
   name?: string;
 }

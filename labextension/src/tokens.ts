@@ -23,6 +23,11 @@ export namespace CommandIDs {
   export const openDatasets = 'llmlab:open-datasets';
   export const openDataset = 'llmlab:open-dataset';
   export const uploadDataset = 'llmlab:upload-dataset';
+  export const newExperiment = 'llmlab:new-experiment';
+  export const openExperiments = 'llmlab:open-experiments';
+  export const openExperiment = 'llmlab:open-experiment';
+  export const openJobs = 'llmlab:open-jobs';
+  export const openJob = 'llmlab:open-job';
 }
 
 /** The palette category of every command. */
@@ -206,4 +211,167 @@ export interface IErrorBody {
   error_code: string;
   field?: string | null;
   line?: number | null;
+}
+
+export type ExperimentStatus =
+  | 'created'
+  | 'running'
+  | 'completed'
+  | 'interrupted'
+  | 'failed'
+  | 'cancelled'
+  | 'budget_exceeded';
+
+/** One arm of an experiment: a prompt version × a model (× parameters). */
+export interface IVariant {
+  idx: number;
+  name: string;
+  prompt: string;
+  prompt_version: number;
+  prompt_hash: string;
+  model: string;
+  params: Record<string, unknown>;
+}
+
+export interface IExperiment {
+  project: string;
+  name: string;
+  description: string;
+  dataset: string;
+  dataset_version: number;
+  dataset_hash: string;
+  status: ExperimentStatus;
+  variants: IVariant[];
+  /** Built scorer descriptions: `{type, name?, ...options}`. */
+  scorers: Record<string, unknown>[];
+  settings: Record<string, unknown>;
+  budget_usd: number | null;
+  spent_usd: number;
+  total_items: number;
+  completed_items: number;
+  error_items: number;
+  package_version: string;
+  message: string;
+  created_at: string;
+  created_by: string;
+  started_at: string | null;
+  finished_at: string | null;
+  heartbeat_at: string | null;
+}
+
+/** An experiment and whether the server is running it right now. */
+export interface IExperimentState {
+  experiment: IExperiment;
+  active: boolean;
+}
+
+export interface IVariantSpec {
+  prompt: string;
+  version?: number;
+  label?: string;
+  model?: string;
+  params?: Record<string, unknown>;
+}
+
+export interface ICreateExperiment {
+  /** `name` (latest version) or `name@N`. */
+  dataset: string;
+  /** `name@N` references or full specs. */
+  variants: (string | IVariantSpec)[];
+  models?: string[];
+  scorers?: (string | Record<string, unknown>)[];
+  name?: string;
+  description?: string;
+  budget_usd?: number;
+  concurrency?: number;
+  use_cache?: boolean;
+  start?: boolean;
+}
+
+/** One result row: inputs, output (untrusted text), scores, provenance. */
+export interface IExperimentResult {
+  row_idx: number;
+  variant: string;
+  variant_idx: number;
+  prompt: string;
+  prompt_version: number;
+  model: string;
+  input: Record<string, unknown>;
+  output: string | null;
+  error: string | null;
+  error_code?: string | null;
+  latency_ms: number | null;
+  cost_usd: number | null;
+  cache_hit?: boolean;
+  scores: Record<string, number | null>;
+  [key: string]: unknown;
+}
+
+export interface IExperimentResults {
+  items: IExperimentResult[];
+  next_offset: number | null;
+  total: number;
+}
+
+/**
+ * One variant of a summary: fixed columns, then `<scorer>.mean`, `.ci_low`,
+ * `.ci_high` and, against the baseline, `.wins`, `.losses`, `.ties`.
+ */
+export interface ISummaryRow {
+  variant: string;
+  variant_idx: number;
+  prompt: string;
+  model: string;
+  results: number;
+  errors: number;
+  error_rate: number;
+  latency_p50_ms: number | null;
+  latency_p95_ms: number | null;
+  cost_usd: number;
+  [key: string]: unknown;
+}
+
+export type JobState =
+  'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export const FINAL_JOB_STATES: JobState[] = [
+  'succeeded',
+  'failed',
+  'cancelled'
+];
+
+export interface IJob {
+  id: number;
+  project: string;
+  template: string;
+  parameters: Record<string, unknown>;
+  state: JobState;
+  executor: string;
+  idempotency_key?: string | null;
+  schedule?: string | null;
+  scheduled_for?: string | null;
+  attempts: number;
+  max_attempts: number;
+  timeout_s: number;
+  cancel_requested?: boolean;
+  started_at?: string | null;
+  finished_at?: string | null;
+  error: string;
+  result?: Record<string, unknown> | null;
+  /** Artifact keys by kind: `notebook`, `report`, `result`. */
+  artifacts: Record<string, string>;
+  created_at: string;
+  created_by: string;
+}
+
+export interface IJobLog {
+  attempt: number;
+  text: string;
+  created_at: string;
+}
+
+export interface IJobLogs {
+  items: IJobLog[];
+  /** Pass as `after` to read only newer chunks. */
+  next_after: number;
 }

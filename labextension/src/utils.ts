@@ -1,7 +1,13 @@
 /**
  * Pure helpers: the notebook snippet, text forms of templates, dates.
  */
-import type { IPromptVersion, Template } from './tokens';
+import type {
+  ExperimentStatus,
+  IExperiment,
+  IPromptVersion,
+  ISummaryRow,
+  Template
+} from './tokens';
 
 /** A Python string literal for any text (JSON string syntax is valid Python). */
 export function pyString(value: string): string {
@@ -92,4 +98,173 @@ export function parseParams(text: string): Record<string, unknown> {
     );
   }
   return value as Record<string, unknown>;
+}
+
+/** The cell of "Open comparison in a notebook": the experiment's comparison widget. */
+export function experimentSnippet(project: string, name: string): string {
+  return [
+    'from llmlab_jupyter import Lab',
+    `lab = Lab(project=${pyString(project)})`,
+    `exp = lab.experiments.get(${pyString(name)})`,
+    'exp.compare()'
+  ].join('\n');
+}
+
+/** Statuses after which nothing changes unless someone resumes the run. */
+export const FINAL_EXPERIMENT_STATUSES: ExperimentStatus[] = [
+  'completed',
+  'failed',
+  'cancelled'
+];
+
+/** Whether an experiment is (or may soon be) making progress: worth polling. */
+export function experimentIsLive(status: ExperimentStatus, active: boolean) {
+  return active || status === 'running';
+}
+
+/** Completed share of the planned items, 0–100 (0 when nothing is planned). */
+export function progressPercent(exp: {
+  completed_items: number;
+  total_items: number;
+}): number {
+  if (!exp.total_items) {
+    return 0;
+  }
+  return Math.min(
+    100,
+    Math.max(0, Math.round((100 * exp.completed_items) / exp.total_items))
+  );
+}
+
+/** The scorer names of an experiment (a scorer's `name`, else its `type`). */
+export function scorerNames(exp: IExperiment): string[] {
+  return exp.scorers.map(spec =>
+    String((spec.name as string | undefined) ?? spec.type ?? '')
+  );
+}
+
+/** A number for a table: `—` when missing, else `digits` decimals. */
+export function formatNumber(value: unknown, digits = 3): string {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    return '—';
+  }
+  return Number.isInteger(value) ? String(value) : value.toFixed(digits);
+}
+
+/** Dollars: four decimals below a cent, else two. */
+export function formatUsd(value: unknown): string {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    return '—';
+  }
+  return value !== 0 && Math.abs(value) < 0.01
+    ? `$${value.toFixed(4)}`
+    : `$${value.toFixed(2)}`;
+}
+
+/** Milliseconds, as `12 ms` or `1.20 s`. */
+export function formatMs(value: unknown): string {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    return '—';
+  }
+  return value >= 1000
+    ? `${(value / 1000).toFixed(2)} s`
+    : `${Math.round(value)} ms`;
+}
+
+/** One scorer's cells in a summary row: mean with its CI, and W/L/T vs the baseline. */
+export function scorerCells(
+  row: ISummaryRow,
+  scorer: string,
+  baseline = 0
+): { mean: string; ci: string; wlt: string } {
+  const mean = row[`${scorer}.mean`];
+  const low = row[`${scorer}.ci_low`];
+  const high = row[`${scorer}.ci_high`];
+  const wins = row[`${scorer}.wins`];
+  const hasCi =
+    typeof low === 'number' &&
+    Number.isFinite(low) &&
+    typeof high === 'number' &&
+    Number.isFinite(high);
+  let wlt = '—';
+  if (row.variant_idx === baseline) {
+    wlt = 'baseline';
+  } else if (typeof wins === 'number') {
+    wlt = `${wins}/${row[`${scorer}.losses`] ?? 0}/${row[`${scorer}.ties`] ?? 0}`;
+  }
+  return {
+    mean: formatNumber(mean),
+    ci: hasCi ? `[${formatNumber(low)}, ${formatNumber(high)}]` : '',
+    wlt
+  };
+}
+
+/** The form field a server validation error belongs to (null: the whole form). */
+export type ExperimentFormField =
+  'name' | 'variants' | 'models' | 'dataset' | 'scorers' | 'budget';
+
+export function experimentFieldOf(
+  field: string | null | undefined
+): ExperimentFormField | null {
+  if (!field) {
+    return null;
+  }
+  const head = field.split(/[.[]/, 1)[0];
+  switch (head) {
+    case 'name':
+      return 'name';
+    case 'variants':
+    case 'prompt':
+    case 'version':
+    case 'label':
+      return 'variants';
+    case 'models':
+    case 'model':
+      return 'models';
+    case 'dataset':
+      return 'dataset';
+    case 'scorers':
+    case 'scorer':
+    case 'type':
+    case 'column':
+    case 'value':
+    case 'threshold':
+    case 'pattern':
+    case 'schema':
+      return 'scorers';
+    case 'budget_usd':
+      return 'budget';
+    default:
+      return null;
+  }
+}
+
+/**
+ * The scorers of the new-experiment form: the checked built-ins, then the
+ * optional JSON spec (one object or a list of strings/objects).
+ */
+export function parseScorers(
+  checked: string[],
+  specText: string
+): (string | Record<string, unknown>)[] {
+  const out: (string | Record<string, unknown>)[] = [...checked];
+  const trimmed = specText.trim();
+  if (!trimmed) {
+    return out;
+  }
+  const value = JSON.parse(trimmed) as unknown;
+  const items = Array.isArray(value) ? value : [value];
+  for (const item of items) {
+    if (
+      typeof item === 'string' ||
+      (item !== null && typeof item === 'object' && !Array.isArray(item))
+    ) {
+      out.push(item as string | Record<string, unknown>);
+    } else {
+      throw new Error(
+        'A scorer spec is a name or an object such as {"type": "contains", "name": "has-paris"}'
+      );
+    }
+  }
+  return out;
 }

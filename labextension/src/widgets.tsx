@@ -1,6 +1,7 @@
 /**
  * Lumino widgets hosting the React views: the sidebar, one main-area view
- * per prompt or dataset, and the upload form.
+ * per prompt, dataset, experiment or job, and the upload and new-experiment
+ * forms.
  */
 import { IEditorServices } from '@jupyterlab/codeeditor';
 import { ReactWidget } from '@jupyterlab/ui-components';
@@ -8,16 +9,28 @@ import * as React from 'react';
 
 import { UploadForm } from './components/DatasetList';
 import { DatasetView } from './components/DatasetView';
+import { ExperimentView } from './components/ExperimentView';
+import { JobView } from './components/JobView';
+import { NewExperimentForm } from './components/NewExperimentForm';
 import { IViewRequest, PromptView } from './components/PromptView';
 import { Sidebar, SidebarTab } from './components/Sidebar';
 import type { LlmLabModel } from './model';
-import type { IDataset, IPrompt } from './tokens';
+import type {
+  IDataset,
+  IExperiment,
+  IExperimentState,
+  IJob,
+  IPrompt
+} from './tokens';
 import type { IPromptRef } from './utils';
 
 export interface ISidebarCallbacks {
   openPrompt: (project: string, prompt: IPrompt) => void;
   newPrompt: (project: string) => void;
   openDataset: (project: string, dataset: IDataset) => void;
+  openExperiment?: (project: string, experiment: IExperiment) => void;
+  newExperiment?: (project: string) => void;
+  openJob?: (project: string, job: IJob) => void;
 }
 
 export class SidebarWidget extends ReactWidget {
@@ -50,9 +63,16 @@ export class SidebarWidget extends ReactWidget {
         onOpenPrompt={this.callbacks.openPrompt}
         onNewPrompt={this.callbacks.newPrompt}
         onOpenDataset={this.callbacks.openDataset}
+        onOpenExperiment={this.callbacks.openExperiment}
+        onNewExperiment={this.callbacks.newExperiment}
+        onOpenJob={this.callbacks.openJob}
+        isVisible={this.visibleCheck}
       />
     );
   }
+
+  /** For polling views: whether the sidebar is on screen now. */
+  private visibleCheck = () => this.isVisible;
 
   private _tab: SidebarTab = 'prompts';
 }
@@ -158,4 +178,93 @@ export class UploadWidget extends ReactWidget {
       </div>
     );
   }
+}
+
+export class ExperimentWidget extends ReactWidget {
+  constructor(options: {
+    model: LlmLabModel;
+    project: string;
+    name: string;
+    onOpenNotebook: (project: string, name: string) => Promise<unknown>;
+  }) {
+    super();
+    this.model = options.model;
+    this.project = options.project;
+    this.name = options.name;
+    this.onOpenNotebook = options.onOpenNotebook;
+    this.addClass('jp-llmlab-ExperimentWidget');
+  }
+
+  readonly model: LlmLabModel;
+  readonly project: string;
+  readonly name: string;
+
+  render(): JSX.Element {
+    return (
+      <ExperimentView
+        model={this.model}
+        project={this.project}
+        name={this.name}
+        isVisible={this.visibleCheck}
+        onOpenNotebook={this.onOpenNotebook}
+      />
+    );
+  }
+
+  private visibleCheck = () => this.isVisible;
+  private onOpenNotebook: (project: string, name: string) => Promise<unknown>;
+}
+
+export class NewExperimentWidget extends ReactWidget {
+  constructor(
+    readonly model: LlmLabModel,
+    readonly project: string,
+    private onCreated: (state: IExperimentState) => void,
+    private onCancel: () => void,
+    private variants: string[] = []
+  ) {
+    super();
+    this.addClass('jp-llmlab-NewExperimentWidget');
+  }
+
+  render(): JSX.Element {
+    return (
+      <div className="jp-llmlab-PromptView">
+        <header className="jp-llmlab-PromptView-header">
+          <h2 className="jp-llmlab-title">{`New experiment in ${this.project}`}</h2>
+        </header>
+        <NewExperimentForm
+          model={this.model}
+          project={this.project}
+          variants={this.variants}
+          onCreated={this.onCreated}
+          onCancel={this.onCancel}
+        />
+      </div>
+    );
+  }
+}
+
+export class JobWidget extends ReactWidget {
+  constructor(
+    readonly model: LlmLabModel,
+    readonly project: string,
+    readonly jobId: number
+  ) {
+    super();
+    this.addClass('jp-llmlab-JobWidget');
+  }
+
+  render(): JSX.Element {
+    return (
+      <JobView
+        model={this.model}
+        project={this.project}
+        id={this.jobId}
+        isVisible={this.visibleCheck}
+      />
+    );
+  }
+
+  private visibleCheck = () => this.isVisible;
 }

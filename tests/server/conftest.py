@@ -27,7 +27,13 @@ from llmlab_test_identity import UsersByToken
 
 
 @pytest.fixture
-def jp_server_config(database_url, tmp_path):
+def llmlab_workers() -> int:
+    """Job worker processes the test server starts (the jobs tests override this)."""
+    return 0
+
+
+@pytest.fixture
+def jp_server_config(database_url, tmp_path, llmlab_workers):
     return Config(
         {
             "ServerApp": {
@@ -35,7 +41,11 @@ def jp_server_config(database_url, tmp_path):
                 "allow_unauthenticated_access": False,
                 "identity_provider_class": UsersByToken,
             },
-            "LlmLabConfig": {"database_url": database_url, "data_dir": str(tmp_path / "data")},
+            "LlmLabConfig": {
+                "database_url": database_url,
+                "data_dir": str(tmp_path / "data"),
+                "worker_count": llmlab_workers,
+            },
             "LlmLabApp": {"default_project_owner": "alice", "max_upload_bytes": 200_000},
         }
     )

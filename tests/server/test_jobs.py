@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from .conftest import assert_error
+
+
+@pytest.fixture
+def llmlab_workers() -> int:
+    return 1  # jobs submitted over REST run on the worker the server starts
 
 
 async def _wait_final(api, job_id: int, timeout: float = 60.0) -> dict:

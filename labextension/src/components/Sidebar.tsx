@@ -1,23 +1,32 @@
 /**
- * The LLM Lab sidebar: a project picker, then Prompts and Datasets tabs.
+ * The LLM Lab sidebar: a project picker, then Prompts, Datasets, Experiments
+ * and Jobs tabs.
  */
 import { InputDialog, Notification } from '@jupyterlab/apputils';
 import * as React from 'react';
 
 import type { LlmLabModel } from '../model';
 import { errorMessage } from '../request';
-import type { IDataset, IProject, IPrompt } from '../tokens';
+import type { IDataset, IExperiment, IJob, IProject, IPrompt } from '../tokens';
 import { DatasetList } from './DatasetList';
 import { ErrorBanner, TabBar } from './common';
+import { ExperimentList } from './ExperimentList';
+import { JobList } from './JobList';
+import { VisibilityCheck, alwaysVisible } from './poll';
 import { PromptList } from './PromptList';
 
-export type SidebarTab = 'prompts' | 'datasets';
+export type SidebarTab = 'prompts' | 'datasets' | 'experiments' | 'jobs';
 
 export interface ISidebarProps {
   model: LlmLabModel;
   onOpenPrompt: (project: string, prompt: IPrompt) => void;
   onNewPrompt: (project: string) => void;
   onOpenDataset: (project: string, dataset: IDataset) => void;
+  onOpenExperiment?: (project: string, experiment: IExperiment) => void;
+  onNewExperiment?: (project: string) => void;
+  onOpenJob?: (project: string, job: IJob) => void;
+  /** Whether the sidebar is on screen (live lists poll only then). */
+  isVisible?: VisibilityCheck;
   /** The tab to show; changed by commands. */
   tab: SidebarTab;
   onTabChange: (tab: SidebarTab) => void;
@@ -141,7 +150,9 @@ export function Sidebar(props: ISidebarProps): JSX.Element {
       <TabBar<SidebarTab>
         tabs={[
           { id: 'prompts', label: 'Prompts' },
-          { id: 'datasets', label: 'Datasets' }
+          { id: 'datasets', label: 'Datasets' },
+          { id: 'experiments', label: 'Experiments' },
+          { id: 'jobs', label: 'Jobs' }
         ]}
         current={tab}
         onChange={onTabChange}
@@ -154,7 +165,7 @@ export function Sidebar(props: ISidebarProps): JSX.Element {
         id={`jp-llmlab-sidebar-panel-${tab}`}
         aria-labelledby={`jp-llmlab-sidebar-tab-${tab}`}
       >
-        {tab === 'prompts' ? (
+        {tab === 'prompts' && (
           <PromptList
             key={project}
             model={model}
@@ -162,12 +173,32 @@ export function Sidebar(props: ISidebarProps): JSX.Element {
             onOpen={prompt => props.onOpenPrompt(project, prompt)}
             onNew={() => props.onNewPrompt(project)}
           />
-        ) : (
+        )}
+        {tab === 'datasets' && (
           <DatasetList
             key={project}
             model={model}
             project={project}
             onOpen={dataset => props.onOpenDataset(project, dataset)}
+          />
+        )}
+        {tab === 'experiments' && (
+          <ExperimentList
+            key={project}
+            model={model}
+            project={project}
+            onOpen={experiment => props.onOpenExperiment?.(project, experiment)}
+            onNew={() => props.onNewExperiment?.(project)}
+            isVisible={props.isVisible ?? alwaysVisible}
+          />
+        )}
+        {tab === 'jobs' && (
+          <JobList
+            key={project}
+            model={model}
+            project={project}
+            onOpen={job => props.onOpenJob?.(project, job)}
+            isVisible={props.isVisible ?? alwaysVisible}
           />
         )}
       </div>

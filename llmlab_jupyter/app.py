@@ -15,7 +15,10 @@ such a single-user server every authenticated caller *is* the server's user, so 
 
 from __future__ import annotations
 
-from typing import Any
+import contextvars
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Int, Unicode, default
@@ -24,6 +27,8 @@ from .config import LlmLabConfig, local_user_name
 from .exceptions import LlmLabError
 from .metrics import Metrics, activate
 from .services import Caller, Services
+
+T = TypeVar("T")
 
 
 class LlmLabApp(ExtensionApp):
@@ -59,8 +64,17 @@ class LlmLabApp(ExtensionApp):
         "to call the API on a server that identifies users.",
     )
 
+    api_threads = Int(
+        8,
+        config=True,
+        help="Threads that run the blocking service calls of REST requests (database reads "
+        "and writes), so the event loop stays free. Each holds at most one database "
+        "connection; the pool of the store has room for twice as many.",
+    )
+
     services: Services
     metrics: Metrics
+    _pool: ThreadPoolExecutor | None = None
 
     @default("server_user")
     def _default_server_user(self) -> str:
@@ -88,6 +102,7 @@ class LlmLabApp(ExtensionApp):
         self.llmlab_config = LlmLabConfig(parent=self)
         self.services = Services.from_config(self.llmlab_config)
         self.metrics = activate(Metrics())
+        self.metrics.watch_store(self.services.store)
         self._ensured: set[str] = set()
         self.settings["llmlab_metrics"] = self.metrics
         owner = self.default_project_owner
@@ -110,6 +125,17 @@ class LlmLabApp(ExtensionApp):
             self.services.store.dialect,
             "from the identity provider" if self.users_identified else f"= {self.server_user}",
         )
+
+    async def run_blocking(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` in the request thread pool (with the caller's context variables)."""
+        import asyncio
+
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(
+                max_workers=max(1, self.api_threads), thread_name_prefix="llmlab-api"
+            )
+        context = contextvars.copy_context()
+        return await asyncio.get_running_loop().run_in_executor(self._pool, context.run, fn)
 
     def initialize_handlers(self) -> None:
         from .server.routes import tornado_handlers
@@ -148,6 +174,9 @@ class LlmLabApp(ExtensionApp):
         sweeper = getattr(self, "_sweeper", None)
         if sweeper is not None:
             sweeper.stop()
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
         background = getattr(self, "background", None)
         if background is not None:
             import asyncio

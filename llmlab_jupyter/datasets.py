@@ -126,7 +126,10 @@ def _check_csv_header(data: bytes) -> None:
     import csv
 
     first = data.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace")
-    header = next(csv.reader([first]), [])
+    try:
+        header = next(csv.reader([first]), [])
+    except csv.Error as err:  # e.g. a lone carriage return in the header line
+        raise InvalidInput(f"cannot read the csv header: {err}", field="source") from err
     names = [h.strip() for h in header]
     if len(set(names)) != len(names):
         dupes = sorted({n for n in names if names.count(n) > 1})

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from ..exceptions import InvalidInput
-from .access import Access
+from .access import Access, Action, Caller
 
 if TYPE_CHECKING:
     from ..config import LlmLabConfig
@@ -25,3 +27,12 @@ class Service:
             raise InvalidInput(f"limit must be an integer between 1 and {cap}", field="limit")
         if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
             raise InvalidInput("offset must be a non-negative integer", field="offset")
+
+    @contextmanager
+    def reading(self, caller: Caller, project: str, action: Action = "read") -> Iterator[str]:
+        """Check access, then read, in one database transaction; yields the caller's role.
+
+        Only store reads may happen inside (see :meth:`SQLStore.reading`).
+        """
+        with self.store.reading():
+            yield self.access.require(caller, project, action)

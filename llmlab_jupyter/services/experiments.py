@@ -5,6 +5,8 @@ from __future__ import annotations
 import builtins
 import math
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -24,6 +26,10 @@ if TYPE_CHECKING:
 
 DEFAULT_MAX_TOKENS_ESTIMATE = 256
 BOOTSTRAP_MAX_N = 20_000
+#: Statuses after which results and scores stay as they are until the experiment runs again.
+FINAL_STATUSES = ("completed", "failed", "cancelled", "budget_exceeded")
+#: Summaries of finished experiments kept per process (each a few kB).
+SUMMARY_CACHE_SIZE = 64
 
 
 def _as_list(value: Any, field: str) -> builtins.list[Any]:
@@ -42,6 +48,8 @@ class ExperimentService(Service):
     def __init__(self, store: Any, config: Any, gateway: Callable[[], Gateway]) -> None:
         super().__init__(store, config)
         self.gateway_factory = gateway
+        self._summaries: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._summary_lock = threading.Lock()
 
     # -- planning --------------------------------------------------------------------------
     def _resolve_variant(
@@ -194,8 +202,8 @@ class ExperimentService(Service):
 
     # -- reading ---------------------------------------------------------------------------
     def get(self, caller: Caller, project: str, name: str) -> Experiment:
-        self.access.require(caller, project, "read")
-        return self.store.get_experiment(project, validate_slug(name, "experiment"))
+        with self.reading(caller, project):
+            return self.store.get_experiment(project, validate_slug(name, "experiment"))
 
     def list(
         self,
@@ -206,9 +214,9 @@ class ExperimentService(Service):
         limit: int = 100,
         offset: int = 0,
     ) -> builtins.list[Experiment]:
-        self.access.require(caller, project, "read")
-        self.page(limit, offset)
-        return self.store.list_experiments(project, status=status, limit=limit, offset=offset)
+        with self.reading(caller, project):
+            self.page(limit, offset)
+            return self.store.list_experiments(project, status=status, limit=limit, offset=offset)
 
     # -- running ---------------------------------------------------------------------------
     def _scorers(self, exp: Experiment, given: Sequence[Any] | None) -> builtins.list[Scorer]:
@@ -417,25 +425,86 @@ class ExperimentService(Service):
         confidence: float = 0.95,
         tie_tolerance: float = 0.0,
     ) -> builtins.list[dict[str, Any]]:
-        """Per variant: score means with CIs, win/loss/tie vs ``baseline``, latency, cost."""
+        """Per variant: score means with CIs, win/loss/tie vs ``baseline``, latency, cost.
+
+        The result and score statistics of a finished experiment cannot change until it runs
+        again (which changes its status), so they are kept for the next call (see
+        :meth:`_variant_stats`); feedback is always read afresh.
+        """
+        with self.reading(caller, project):
+            exp = self.get(caller, project, name)
+            if not 0 <= baseline < len(exp.variants):
+                raise InvalidInput(
+                    f"baseline must be a variant index 0..{len(exp.variants) - 1}",
+                    field="baseline",
+                )
+            exp_id, _ = self.store.experiment_id(project, name)
+            stats_by_variant = self._variant_stats(exp, exp_id, baseline, confidence, tie_tolerance)
+            feedback_agg = self.store.feedback_aggregates(exp_id)
+        return [
+            {**head, **feedback_summary(feedback_agg.get(v.idx)), **scores}
+            for v, (head, scores) in zip(exp.variants, stats_by_variant, strict=True)
+        ]
+
+    def _variant_stats(
+        self,
+        exp: Experiment,
+        exp_id: int,
+        baseline: int,
+        confidence: float,
+        tie_tolerance: float,
+    ) -> builtins.list[tuple[dict[str, Any], dict[str, Any]]]:
+        """(result columns, score columns) per variant, remembered for finished experiments.
+
+        The key holds the experiment's id, status, finish time and counters: a resumed run
+        changes the status (and a later finish the time), so a stale entry is never served.
+        """
+        key = (
+            exp_id,
+            exp.created_at,
+            exp.status,
+            exp.finished_at,
+            exp.completed_items,
+            exp.error_items,
+            baseline,
+            confidence,
+            tie_tolerance,
+        )
+        final = exp.status in FINAL_STATUSES
+        if final:
+            with self._summary_lock:
+                hit = self._summaries.get(key)
+                if hit is not None:
+                    self._summaries.move_to_end(key)
+                    return hit
+        computed = self._compute_variant_stats(exp, exp_id, baseline, confidence, tie_tolerance)
+        if final:
+            with self._summary_lock:
+                self._summaries[key] = computed
+                while len(self._summaries) > SUMMARY_CACHE_SIZE:
+                    self._summaries.popitem(last=False)
+        return computed
+
+    def _compute_variant_stats(
+        self,
+        exp: Experiment,
+        exp_id: int,
+        baseline: int,
+        confidence: float,
+        tie_tolerance: float,
+    ) -> builtins.list[tuple[dict[str, Any], dict[str, Any]]]:
         from ..experiments import stats
 
-        exp = self.get(caller, project, name)
-        if not 0 <= baseline < len(exp.variants):
-            raise InvalidInput(
-                f"baseline must be a variant index 0..{len(exp.variants) - 1}", field="baseline"
-            )
-        exp_id, _ = self.store.experiment_id(project, name)
         agg = self.store.variant_aggregates(exp_id)
-        feedback_agg = self.store.feedback_aggregates(exp_id)
         score_agg = self.store.score_aggregates(exp_id)
         scorer_names = [s.get("name", s["type"]) for s in exp.scorers]
+        others = [v.idx for v in exp.variants if v.idx != baseline]
         z = _z(confidence)
-        out = []
+        out: builtins.list[tuple[dict[str, Any], dict[str, Any]]] = []
         for v in exp.variants:
             a = agg.get(v.idx, {})
             n_results = a.get("results", 0)
-            entry: dict[str, Any] = {
+            head: dict[str, Any] = {
                 "variant": v.name,
                 "variant_idx": v.idx,
                 "prompt": f"{v.prompt}@{v.prompt_version}",
@@ -451,9 +520,11 @@ class ExperimentService(Service):
                 "saved_usd": a.get("saved_usd", 0.0),
                 "cache_hits": a.get("cache_hits", 0),
                 "mean_attempts": a.get("mean_attempts", 0.0),
-                **feedback_summary(feedback_agg.get(v.idx)),
             }
-            for scorer in scorer_names:
+            out.append((head, {}))
+        for scorer in scorer_names:
+            paired: dict[int, dict[str, Any]] | None = None
+            for v, (_, entry) in zip(exp.variants, out, strict=True):
                 sa = score_agg.get((v.idx, scorer))
                 if not sa or sa["n"] == 0:
                     entry.update(
@@ -475,10 +546,21 @@ class ExperimentService(Service):
                     {f"{scorer}.mean": mean, f"{scorer}.ci_low": low, f"{scorer}.ci_high": high}
                 )
                 if v.idx != baseline:
+                    if paired is None:  # every variant against the baseline in one query
+                        paired = self.store.paired_counts_many(
+                            exp_id, baseline, others, scorer, tie_tolerance
+                        )
                     entry.update(
-                        self._paired(exp_id, baseline, v.idx, scorer, confidence, tie_tolerance)
+                        self._paired(
+                            exp_id,
+                            baseline,
+                            v.idx,
+                            scorer,
+                            confidence,
+                            tie_tolerance,
+                            paired[v.idx],
+                        )
                     )
-            out.append(entry)
         return out
 
     def _paired(
@@ -489,10 +571,10 @@ class ExperimentService(Service):
         scorer: str,
         confidence: float,
         tie_tolerance: float,
+        counts: dict[str, Any],
     ) -> dict[str, Any]:
         from ..experiments import stats
 
-        counts = self.store.paired_counts(exp_id, base, other, scorer, tie_tolerance)
         if counts["n"] <= BOOTSTRAP_MAX_N:
             pairs = self.store.paired_values(exp_id, base, other, scorer)
             res = stats.paired_comparison(

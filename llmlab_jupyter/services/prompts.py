@@ -90,22 +90,22 @@ class PromptService(Service):
         ``production`` label is used; only when ``fallback_to_latest`` is true does a
         prompt without that label give its latest version.
         """
-        self.access.require(caller, project, "read")
-        tpl.validate_slug(name)
-        if version is not None and label is not None:
-            raise InvalidInput("give either version or label, not both", field="version")
-        if version is not None:
-            return self.store.get_prompt_version(project, name, number=_version_number(version))
-        if label is not None:
-            return self.store.get_prompt_version(
-                project, name, label=tpl.validate_slug(label, "label")
-            )
-        try:
-            return self.store.get_prompt_version(project, name, label=DEFAULT_LABEL)
-        except NotFound as err:
-            if fallback_to_latest and err.field == "label":
-                return self.store.get_prompt_version(project, name)
-            raise
+        with self.reading(caller, project):
+            tpl.validate_slug(name)
+            if version is not None and label is not None:
+                raise InvalidInput("give either version or label, not both", field="version")
+            if version is not None:
+                return self.store.get_prompt_version(project, name, number=_version_number(version))
+            if label is not None:
+                return self.store.get_prompt_version(
+                    project, name, label=tpl.validate_slug(label, "label")
+                )
+            try:
+                return self.store.get_prompt_version(project, name, label=DEFAULT_LABEL)
+            except NotFound as err:
+                if fallback_to_latest and err.field == "label":
+                    return self.store.get_prompt_version(project, name)
+                raise
 
     def get_ref(
         self, caller: Caller, project: str, ref: str, *, fallback_to_latest: bool = False
@@ -122,12 +122,12 @@ class PromptService(Service):
         )
 
     def latest(self, caller: Caller, project: str, name: str) -> PromptVersion:
-        self.access.require(caller, project, "read")
-        return self.store.get_prompt_version(project, tpl.validate_slug(name))
+        with self.reading(caller, project):
+            return self.store.get_prompt_version(project, tpl.validate_slug(name))
 
     def info(self, caller: Caller, project: str, name: str) -> Prompt:
-        self.access.require(caller, project, "read")
-        return self.store.get_prompt(project, tpl.validate_slug(name))
+        with self.reading(caller, project):
+            return self.store.get_prompt(project, tpl.validate_slug(name))
 
     def list(
         self,
@@ -141,27 +141,29 @@ class PromptService(Service):
         sort: str = "name",
     ) -> builtins.list[Prompt]:
         """Prompts of a project; ``sort``: ``name`` or ``updated_at``, ``-`` for descending."""
-        self.access.require(caller, project, "read")
-        self.page(limit, offset)
-        if sort not in SORTS:
-            raise InvalidInput(f"sort must be one of {', '.join(SORTS)}", field="sort")
-        if search is not None and (not isinstance(search, str) or len(search) > 200):
-            raise InvalidInput("search must be a string of at most 200 characters", field="search")
-        if label is not None:
-            tpl.validate_slug(label, "label")
-        return self.store.list_prompts(
-            project, search=search, label=label, limit=limit, offset=offset, sort=sort
-        )
+        with self.reading(caller, project):
+            self.page(limit, offset)
+            if sort not in SORTS:
+                raise InvalidInput(f"sort must be one of {', '.join(SORTS)}", field="sort")
+            if search is not None and (not isinstance(search, str) or len(search) > 200):
+                raise InvalidInput(
+                    "search must be a string of at most 200 characters", field="search"
+                )
+            if label is not None:
+                tpl.validate_slug(label, "label")
+            return self.store.list_prompts(
+                project, search=search, label=label, limit=limit, offset=offset, sort=sort
+            )
 
     def versions(
         self, caller: Caller, project: str, name: str, *, limit: int = 100, offset: int = 0
     ) -> builtins.list[PromptVersion]:
         """Versions, newest first."""
-        self.access.require(caller, project, "read")
-        self.page(limit, offset)
-        return self.store.list_prompt_versions(
-            project, tpl.validate_slug(name), limit=limit, offset=offset
-        )
+        with self.reading(caller, project):
+            self.page(limit, offset)
+            return self.store.list_prompt_versions(
+                project, tpl.validate_slug(name), limit=limit, offset=offset
+            )
 
     def set_label(self, caller: Caller, project: str, name: str, label: str, version: int) -> Label:
         """Move (or create) ``label`` to point at ``version``; the move is kept in history."""

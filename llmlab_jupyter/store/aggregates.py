@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Integer, and_, case, cast, func, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, aliased
 
 from ..exceptions import InvalidInput
@@ -52,11 +53,12 @@ class AggregateQueries:
                 func.coalesce(func.avg(ResultRow.attempts), 0.0),
             ]
             ok = ResultRow.error.is_(None)
-            if self.dialect == "postgresql":
-                cols += [
-                    func.percentile_cont(0.5).within_group(ResultRow.latency_ms).filter(ok),
-                    func.percentile_cont(0.95).within_group(ResultRow.latency_ms).filter(ok),
-                ]
+            if self.dialect == "postgresql":  # both percentiles from one sort per variant
+                cols.append(
+                    func.percentile_cont(postgresql.array([0.5, 0.95]))
+                    .within_group(ResultRow.latency_ms)
+                    .filter(ok)
+                )
             rows = s.execute(
                 select(*cols)
                 .where(ResultRow.experiment_id == experiment_id)
@@ -75,8 +77,9 @@ class AggregateQueries:
                     "mean_attempts": float(r[8]),
                 }
                 if self.dialect == "postgresql":
-                    out[r[0]]["latency_p50_ms"] = float(r[9]) if r[9] is not None else None
-                    out[r[0]]["latency_p95_ms"] = float(r[10]) if r[10] is not None else None
+                    p50, p95 = r[9] if r[9] is not None else (None, None)
+                    out[r[0]]["latency_p50_ms"] = float(p50) if p50 is not None else None
+                    out[r[0]]["latency_p95_ms"] = float(p95) if p95 is not None else None
             if self.dialect != "postgresql":
                 import numpy as np
 
@@ -208,6 +211,71 @@ class AggregateQueries:
                 "mean_diff": float(mean) if mean is not None else float("nan"),
                 "mean_sq_diff": float(mean_sq) if mean_sq is not None else float("nan"),
             }
+
+    def paired_counts_many(
+        self,
+        experiment_id: int,
+        base: int,
+        others: list[int],
+        scorer: str,
+        tie_tolerance: float,
+    ) -> dict[int, dict[str, float]]:
+        """:meth:`paired_counts` of every variant in ``others`` against ``base``, in one scan."""
+        a, b = aliased(ScoreRow), aliased(ScoreRow)
+        diff = b.value - a.value
+        out = {
+            other: {
+                "n": 0,
+                "wins": 0,
+                "losses": 0,
+                "ties": 0,
+                "mean_diff": float("nan"),
+                "mean_sq_diff": float("nan"),
+            }
+            for other in others
+        }
+        if not others:
+            return out
+        with self.tx.read() as s:
+            rows = s.execute(
+                select(
+                    b.variant_idx,
+                    func.count(),
+                    func.coalesce(func.sum(case((diff > tie_tolerance, 1), else_=0)), 0),
+                    func.coalesce(func.sum(case((diff < -tie_tolerance, 1), else_=0)), 0),
+                    func.avg(diff),
+                    func.avg(diff * diff),
+                )
+                .select_from(a)
+                .join(
+                    b,
+                    and_(
+                        b.experiment_id == a.experiment_id,
+                        b.row_idx == a.row_idx,
+                        b.scorer == a.scorer,
+                        b.variant_idx.in_(others),
+                    ),
+                )
+                .where(
+                    a.experiment_id == experiment_id,
+                    a.variant_idx == base,
+                    a.scorer == scorer,
+                    a.value.is_not(None),
+                    b.value.is_not(None),
+                )
+                .group_by(b.variant_idx)
+            ).all()
+        for other, n, wins, losses, mean, mean_sq in rows:
+            n = int(n)
+            out[int(other)] = {
+                "n": n,
+                "wins": int(wins),
+                "losses": int(losses),
+                "ties": n - int(wins) - int(losses),
+                "mean_diff": float(mean) if mean is not None else float("nan"),
+                "mean_sq_diff": float(mean_sq) if mean_sq is not None else float("nan"),
+            }
+        return out
 
     def usage_grouped(
         self,

@@ -1,8 +1,14 @@
-"""Turn table rows into the records of :mod:`llmlab_jupyter.models`."""
+"""Turn table rows into the records of :mod:`llmlab_jupyter.models`.
+
+A row is an ORM object or, on the read paths, a Core row of the same table's columns.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import Row
 
 from .. import models
 from .orm import (
@@ -42,7 +48,7 @@ def membership(row: MembershipRow, project_slug: str) -> models.Membership:
     )
 
 
-def prompt(row: PromptRow, project_slug: str, labels: dict[str, int]) -> models.Prompt:
+def prompt(row: PromptRow | Row[Any], project_slug: str, labels: dict[str, int]) -> models.Prompt:
     return models.Prompt(
         project=project_slug,
         name=row.name,
@@ -57,7 +63,7 @@ def prompt(row: PromptRow, project_slug: str, labels: dict[str, int]) -> models.
 
 
 def prompt_version(
-    row: PromptVersionRow, project_slug: str, prompt_name: str, labels: list[str]
+    row: PromptVersionRow | Row[Any], project_slug: str, prompt_name: str, labels: list[str]
 ) -> models.PromptVersion:
     return models.PromptVersion(
         project=project_slug,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,14 +40,26 @@ def normalize_url(url: str) -> str:
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
-    """Create an engine: SQLite gets WAL, foreign keys and ``BEGIN IMMEDIATE`` for writes."""
+    """Create an engine: SQLite gets WAL, foreign keys and ``BEGIN IMMEDIATE`` for writes.
+
+    The pool keeps ``pool_size`` connections and opens up to as many more under load: enough
+    for the server's request threads (``LlmLabApp.api_threads``, 8 by default), background
+    experiment runs and job workers, each of which holds one connection at a time.
+    """
     url = normalize_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, connect_args={"timeout": 60, "check_same_thread": False}, pool_pre_ping=False
+            url,
+            connect_args={"timeout": 60, "check_same_thread": False},
+            pool_pre_ping=False,
+            **(
+                {"pool_size": pool_size, "max_overflow": pool_size}
+                if parsed.database and parsed.database != ":memory:"
+                else {}
+            ),
         )
 
         @event.listens_for(engine, "connect")
@@ -69,15 +82,37 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
 
 
 class Transactions:
-    """Read and write units of work over one engine."""
+    """Read and write units of work over one engine.
+
+    :meth:`pinned` makes every :meth:`read` of the current thread share one connection and
+    one read transaction until the block ends: a service checks the caller's role and fetches
+    the record with one pool checkout and one ``BEGIN``/``COMMIT`` instead of two.
+    """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        self._local = threading.local()
+
+    @contextmanager
+    def pinned(self) -> Iterator[None]:
+        """Share one read transaction among the reads of this block (reads only; nestable)."""
+        if getattr(self._local, "session", None) is not None:
+            yield
+            return
+        with self.engine.connect() as conn, conn.begin(), Session(bind=conn) as session:
+            self._local.session = session
+            try:
+                yield
+            finally:
+                self._local.session = None
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A transaction that commits on success and rolls back on any error."""
+        if getattr(self._local, "session", None) is not None:
+            # a pinned SQLite snapshot would not see this write: pinned blocks only read
+            raise RuntimeError("a write inside Transactions.pinned() (reads only)")
         with (
             self.engine.connect().execution_options(llmlab_write=True) as conn,
             conn.begin(),
@@ -88,7 +123,11 @@ class Transactions:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A read-only unit of work."""
+        """A read-only unit of work (the pinned one when inside :meth:`pinned`)."""
+        session = getattr(self._local, "session", None)
+        if session is not None:
+            yield session
+            return
         with self.engine.connect() as conn, conn.begin(), Session(bind=conn) as session:
             yield session
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +28,7 @@ from .engine import Transactions, ensure_schema, make_engine, upgrade
 from .experiments_store import ExperimentQueries
 from .feedback_store import FeedbackQueries
 from .jobs_store import JobQueries
+from .metrics_store import MetricQueries
 from .orm import (
     LabelEventRow,
     LabelRow,
@@ -46,6 +48,7 @@ class SQLStore(
     FeedbackQueries,
     JobQueries,
     ScheduleQueries,
+    MetricQueries,
 ):
     """The store over SQLAlchemy (SQLite or PostgreSQL)."""
 
@@ -68,12 +71,35 @@ class SQLStore(
         self.engine.dispose()
 
     # -- helpers ---------------------------------------------------------------------------
+    def reading(self) -> AbstractContextManager[None]:
+        """Share one connection and read transaction among the store reads of this block.
+
+        For a service's read operations: the role check and the fetch cost one pool checkout
+        and one transaction. Reads only (a write inside raises ``RuntimeError``).
+        """
+        return self.tx.pinned()
+
     @staticmethod
     def _project(s: Session, slug: str) -> ProjectRow:
-        row = s.scalars(select(ProjectRow).where(ProjectRow.slug == slug)).first()
+        cache = s.info.setdefault("llmlab_projects", {})
+        row = cache.get(slug)
         if row is None:
-            raise NotFound(f"project {slug!r} not found", field="project")
+            row = s.scalars(select(ProjectRow).where(ProjectRow.slug == slug)).first()
+            if row is None:
+                raise NotFound(f"project {slug!r} not found", field="project")
+            cache[slug] = row
         return row
+
+    @staticmethod
+    def _project_id(s: Session, slug: str) -> int:
+        """The id of project ``slug`` (remembered for the rest of the session)."""
+        ids = s.info.setdefault("llmlab_project_ids", {})
+        if slug not in ids:
+            found = s.scalar(select(ProjectRow.id).where(ProjectRow.slug == slug))
+            if found is None:
+                raise NotFound(f"project {slug!r} not found", field="project")
+            ids[slug] = found
+        return int(ids[slug])
 
     def _prompt(self, s: Session, project_id: int, name: str, *, lock: bool = False) -> PromptRow:
         query = select(PromptRow).where(PromptRow.project_id == project_id, PromptRow.name == name)
@@ -144,9 +170,27 @@ class SQLStore(
         ).first()
 
     def role_of(self, project: str, user: str) -> str | None:
-        """The role of ``user`` in ``project`` or ``None``; ``NotFound`` if no such project."""
+        """The role of ``user`` in ``project`` or ``None``; ``NotFound`` if no such project.
+
+        One query; inside :meth:`reading` the answer is kept for the rest of the block.
+        """
         with self.tx.read() as s:
-            return self._role(s, self._project(s, project).id, user)
+            roles = s.info.setdefault("llmlab_roles", {})
+            if (project, user) in roles:
+                return roles[(project, user)]  # type: ignore[no-any-return]
+            found = s.execute(
+                select(ProjectRow.id, MembershipRow.role)
+                .outerjoin(
+                    MembershipRow,
+                    (MembershipRow.project_id == ProjectRow.id) & (MembershipRow.user_name == user),
+                )
+                .where(ProjectRow.slug == project)
+            ).first()
+            if found is None:
+                raise NotFound(f"project {project!r} not found", field="project")
+            s.info.setdefault("llmlab_project_ids", {})[project] = found[0]
+            roles[(project, user)] = found[1]
+            return found[1]
 
     def get_project(self, slug: str, user: str | None = None) -> models.Project:
         with self.tx.read() as s:
@@ -311,10 +355,21 @@ class SQLStore(
             pass  # created concurrently: lock the winner's row below
         return self._prompt(s, project_id, name, lock=True)
 
+    @staticmethod
+    def _prompt_columns(s: Session, project_id: int, name: str, *columns: Any) -> Any:
+        """A Core row of the prompt (``columns``, or every column); ``NotFound`` if none."""
+        row = s.execute(
+            select(*(columns or PromptRow.__table__.c)).where(
+                PromptRow.project_id == project_id, PromptRow.name == name
+            )
+        ).first()
+        if row is None:
+            raise NotFound(f"prompt {name!r} not found", field="name")
+        return row
+
     def get_prompt(self, project: str, name: str) -> models.Prompt:
         with self.tx.read() as s:
-            proj = self._project(s, project)
-            row = self._prompt(s, proj.id, name)
+            row = self._prompt_columns(s, self._project_id(s, project), name)
             return convert.prompt(row, project, self._labels_by_prompt(s, [row.id])[row.id])
 
     def list_prompts(
@@ -332,8 +387,9 @@ class SQLStore(
         ``sort`` is ``name`` or ``updated_at``, descending with a ``-`` prefix (ties by name).
         """
         with self.tx.read() as s:
-            proj = self._project(s, project)
-            query = select(PromptRow).where(PromptRow.project_id == proj.id)
+            query = select(*PromptRow.__table__.c).where(
+                PromptRow.project_id == self._project_id(s, project)
+            )
             if search:
                 pattern = (
                     "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -350,22 +406,23 @@ class SQLStore(
                 )
             column = PromptRow.updated_at if sort.lstrip("-") == "updated_at" else PromptRow.name
             order = [column.desc() if sort.startswith("-") else column.asc(), PromptRow.name]
-            rows = s.scalars(query.order_by(*order).limit(limit).offset(offset)).all()
+            rows = s.execute(query.order_by(*order).limit(limit).offset(offset)).all()
             labels = self._labels_by_prompt(s, [r.id for r in rows])
             return [convert.prompt(r, project, labels.get(r.id, {})) for r in rows]
 
     def count_prompts(self, project: str) -> int:
         with self.tx.read() as s:
-            proj = self._project(s, project)
-            return int(s.scalar(select(func.count()).where(PromptRow.project_id == proj.id)) or 0)
+            pid = self._project_id(s, project)
+            return int(s.scalar(select(func.count()).where(PromptRow.project_id == pid)) or 0)
 
     def get_prompt_version(
         self, project: str, name: str, *, number: int | None = None, label: str | None = None
     ) -> models.PromptVersion:
         """One version by number, by label, or the latest when both are ``None``."""
         with self.tx.read() as s:
-            proj = self._project(s, project)
-            prompt = self._prompt(s, proj.id, name)
+            prompt = self._prompt_columns(
+                s, self._project_id(s, project), name, PromptRow.id, PromptRow.latest_version
+            )
             if label is not None:
                 target = s.scalars(
                     select(LabelRow.version).where(
@@ -376,24 +433,28 @@ class SQLStore(
                     raise NotFound(f"prompt {name!r} has no label {label!r}", field="label")
             else:
                 target = number if number is not None else prompt.latest_version
-            row = s.scalars(
-                select(PromptVersionRow).where(
+            row = s.execute(
+                select(*PromptVersionRow.__table__.c).where(
                     PromptVersionRow.prompt_id == prompt.id, PromptVersionRow.number == target
                 )
             ).first()
             if row is None:
                 raise NotFound(f"prompt {name!r} has no version {target}", field="version")
-            return self._version_record(s, project, prompt, row)
+            labels = s.scalars(
+                select(LabelRow.name).where(
+                    LabelRow.prompt_id == prompt.id, LabelRow.version == row.number
+                )
+            ).all()
+            return convert.prompt_version(row, project, name, list(labels))
 
     def list_prompt_versions(
         self, project: str, name: str, *, limit: int, offset: int = 0
     ) -> list[models.PromptVersion]:
         """Versions of a prompt, newest first."""
         with self.tx.read() as s:
-            proj = self._project(s, project)
-            prompt = self._prompt(s, proj.id, name)
-            rows = s.scalars(
-                select(PromptVersionRow)
+            prompt = self._prompt_columns(s, self._project_id(s, project), name, PromptRow.id)
+            rows = s.execute(
+                select(*PromptVersionRow.__table__.c)
                 .where(PromptVersionRow.prompt_id == prompt.id)
                 .order_by(PromptVersionRow.number.desc())
                 .limit(limit)

@@ -6,6 +6,10 @@ Each handler method is declared with :func:`operation`, which
   authorizes through the server's authorizer (resource ``llmlab``, action ``read`` or
   ``write``);
 * parses and validates the query string and JSON body into pydantic models;
+* runs the method (which calls the blocking services) in the app's thread pool
+  (:meth:`LlmLabApp.run_blocking`), so the event loop keeps serving other requests; an
+  ``async def`` method runs on the loop and offloads its own blocking work. A method may read
+  the request and set headers, but writing the reply is left to the loop;
 * maps :class:`~llmlab_jupyter.exceptions.LlmLabError` to its status and
   ``{"message", "error_code"[, "field"]}``, and validation errors to 400 naming the field;
 * serialises the returned model as JSON;
@@ -18,6 +22,7 @@ only. :meth:`LlmLabHandler.write_error` makes even tornado's own errors (405, XS
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -105,6 +110,8 @@ def operation(
     )
 
     def decorate(method: Callable[..., Any]) -> Callable[..., Awaitable[None]]:
+        is_async = inspect.iscoroutinefunction(method)
+
         @functools.wraps(method)
         async def run(self: LlmLabHandler, *args: str) -> None:
             try:
@@ -114,9 +121,12 @@ def operation(
                     kwargs["query"] = self.parse_query(query)
                 if body is not None:
                     kwargs["body"] = self.parse_body(body)
-                result = method(self, *args, **kwargs)
-                if isinstance(result, Awaitable):
-                    result = await result
+                if is_async:
+                    result = await method(self, *args, **kwargs)
+                else:  # the blocking service call runs in the app's pool, not on the loop
+                    result = await self.llmlab.run_blocking(
+                        functools.partial(method, self, *args, **kwargs)
+                    )
             except LlmLabError as err:
                 self.send_json_error(err.status_code, err.to_dict())
                 return

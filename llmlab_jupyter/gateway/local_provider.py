@@ -13,6 +13,8 @@ before the next call can start (llama.cpp cannot be interrupted from outside).
 from __future__ import annotations
 
 import asyncio
+import atexit
+import contextlib
 import importlib.util
 import logging
 import threading
@@ -88,8 +90,19 @@ def _load(path: Path) -> Any:
     finally:
         low_level.llama_model_default_params = default_params
     log.info("loaded local model %s in %.2f s", path.name, time.perf_counter() - started)
+    if not _models:
+        atexit.register(_close_models)
     _models[str(path)] = model
     return model
+
+
+def _close_models() -> None:
+    """Free the models while llama.cpp is still loaded (its ``__del__`` fails at shutdown)."""
+    with _lock:
+        for model in _models.values():
+            with contextlib.suppress(Exception):
+                model.close()
+        _models.clear()
 
 
 def _generate(path: Path, messages: list[dict[str, str]], params: dict[str, Any]) -> Any:

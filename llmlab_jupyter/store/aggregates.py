@@ -140,68 +140,68 @@ class AggregateQueries:
                 )
             ]
 
+    @staticmethod
+    def _paired(
+        columns: Any, a: Any, b: Any, experiment_id: int, base: int, other: int, scorer: str
+    ) -> Any:
+        """``columns`` over rows where both ``base`` (``a``) and ``other`` (``b``) scored."""
+        return (
+            select(*columns(a, b))
+            .select_from(a)
+            .join(
+                b,
+                and_(
+                    b.experiment_id == a.experiment_id,
+                    b.row_idx == a.row_idx,
+                    b.scorer == a.scorer,
+                    b.variant_idx == other,
+                ),
+            )
+            .where(
+                a.experiment_id == experiment_id,
+                a.variant_idx == base,
+                a.scorer == scorer,
+                a.value.is_not(None),
+                b.value.is_not(None),
+            )
+        )
+
     def paired_values(
         self, experiment_id: int, base: int, other: int, scorer: str
     ) -> list[tuple[float, float]]:
         """(base score, other score) for rows where both variants have a score."""
-        a, b = aliased(ScoreRow), aliased(ScoreRow)
+        query = self._paired(
+            lambda a, b: (a.value, b.value),
+            aliased(ScoreRow),
+            aliased(ScoreRow),
+            experiment_id,
+            base,
+            other,
+            scorer,
+        )
         with self.tx.read() as s:
-            return [
-                (float(x or 0.0), float(y or 0.0))
-                for x, y in s.execute(
-                    select(a.value, b.value)
-                    .join(
-                        b,
-                        and_(
-                            b.experiment_id == a.experiment_id,
-                            b.row_idx == a.row_idx,
-                            b.scorer == a.scorer,
-                            b.variant_idx == other,
-                        ),
-                    )
-                    .where(
-                        a.experiment_id == experiment_id,
-                        a.variant_idx == base,
-                        a.scorer == scorer,
-                        a.value.is_not(None),
-                        b.value.is_not(None),
-                    )
-                )
-            ]
+            return [(float(x or 0.0), float(y or 0.0)) for x, y in s.execute(query)]
 
     def paired_counts(
         self, experiment_id: int, base: int, other: int, scorer: str, tie_tolerance: float
     ) -> dict[str, float]:
         """Wins/losses/ties of ``other`` against ``base`` and the mean difference, in SQL."""
-        a, b = aliased(ScoreRow), aliased(ScoreRow)
-        diff = b.value - a.value
+
+        def columns(a: Any, b: Any) -> tuple[Any, ...]:
+            diff = b.value - a.value
+            return (
+                func.count(),
+                func.coalesce(func.sum(case((diff > tie_tolerance, 1), else_=0)), 0),
+                func.coalesce(func.sum(case((diff < -tie_tolerance, 1), else_=0)), 0),
+                func.avg(diff),
+                func.avg(diff * diff),
+            )
+
+        query = self._paired(
+            columns, aliased(ScoreRow), aliased(ScoreRow), experiment_id, base, other, scorer
+        )
         with self.tx.read() as s:
-            n, wins, losses, mean, mean_sq = s.execute(
-                select(
-                    func.count(),
-                    func.coalesce(func.sum(case((diff > tie_tolerance, 1), else_=0)), 0),
-                    func.coalesce(func.sum(case((diff < -tie_tolerance, 1), else_=0)), 0),
-                    func.avg(diff),
-                    func.avg(diff * diff),
-                )
-                .select_from(a)
-                .join(
-                    b,
-                    and_(
-                        b.experiment_id == a.experiment_id,
-                        b.row_idx == a.row_idx,
-                        b.scorer == a.scorer,
-                        b.variant_idx == other,
-                    ),
-                )
-                .where(
-                    a.experiment_id == experiment_id,
-                    a.variant_idx == base,
-                    a.scorer == scorer,
-                    a.value.is_not(None),
-                    b.value.is_not(None),
-                )
-            ).one()
+            n, wins, losses, mean, mean_sq = s.execute(query).one()
             n = int(n)
             return {
                 "n": n,

@@ -1,4 +1,4 @@
-"""Leases held by runners and workers: who holds one, and whether that holder is gone."""
+"""Leases held by experiment runners and job workers: who holds one, and whether it is gone."""
 
 from __future__ import annotations
 
@@ -7,23 +7,23 @@ import socket
 import uuid
 
 
-def runner_identity() -> str:
-    """``host:pid:random``: unique per runner, and tells whether its process still lives."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+def new_lease_token() -> str:
+    """``host:pid:random``: unique per holder, and tells whether its process still lives."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
-def owner_is_dead(runner_id: str | None) -> bool:
-    """True when the runner id names a process on this host that no longer exists."""
-    if not runner_id:
+def holder_is_dead(token: str | None) -> bool:
+    """Whether the holder named by ``token`` is gone: no holder, or a process of this host
+    that no longer exists (or is a zombie). Holders on other hosts are judged by heartbeat."""
+    if not token:
         return True
-    host, _, rest = runner_id.partition(":")
+    host, _, rest = token.partition(":")
     pid_text = rest.partition(":")[0]
     if host != socket.gethostname() or not pid_text.isdigit():
         return False
+    import psutil
+
     try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
+        return psutil.Process(int(pid_text)).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
         return True
-    except PermissionError:
-        return False
-    return False

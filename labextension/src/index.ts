@@ -22,6 +22,7 @@ import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
 import { LlmLabClient } from './api';
 import { PromptTab } from './components/PromptView';
+import { SidebarTab } from './components/Sidebar';
 import { llmlabIcon } from './icons';
 import { DEFAULT_SETTINGS, LlmLabModel } from './model';
 import {
@@ -368,14 +369,33 @@ const plugin: JupyterFrontEndPlugin<LlmLabClient> = {
       return { project: model.project, name: result.value.trim() };
     };
 
+    /** Show one tab of the sidebar. */
+    const showTab = (tab: SidebarTab) => () => {
+      sidebar.tab = tab;
+      shell.activateById(sidebar.id);
+    };
+
+    /** The `name` argument of a command, or one asked for in a dialog ('' if cancelled). */
+    const nameFrom = async (
+      args: ReadonlyPartialJSONObject,
+      title: string,
+      what: string
+    ): Promise<string> => {
+      if (args.name) {
+        return args.name as string;
+      }
+      const result = await InputDialog.getText({
+        title,
+        label: `${what} name in ${model.project}`
+      });
+      return result.button.accept ? (result.value ?? '').trim() : '';
+    };
+
     commands.addCommand(CommandIDs.openSidebar, {
       label: 'Open the LLM Lab Sidebar',
       caption: 'Show the prompts and datasets of a project',
       icon: llmlabIcon,
-      execute: () => {
-        sidebar.tab = 'prompts';
-        shell.activateById(sidebar.id);
-      }
+      execute: showTab('prompts')
     });
 
     commands.addCommand(CommandIDs.refresh, {
@@ -469,24 +489,14 @@ const plugin: JupyterFrontEndPlugin<LlmLabClient> = {
 
     commands.addCommand(CommandIDs.openDatasets, {
       label: 'Open LLM Lab Datasets',
-      execute: () => {
-        sidebar.tab = 'datasets';
-        shell.activateById(sidebar.id);
-      }
+      execute: showTab('datasets')
     });
 
     commands.addCommand(CommandIDs.openDataset, {
       label: args =>
         args.name ? `Open Dataset ${args.name}` : 'Open Dataset…',
       execute: async args => {
-        let name = args.name as string | undefined;
-        if (!name) {
-          const result = await InputDialog.getText({
-            title: 'Open dataset',
-            label: `Dataset name in ${model.project}`
-          });
-          name = result.button.accept ? (result.value ?? '').trim() : '';
-        }
+        const name = await nameFrom(args, 'Open dataset', 'Dataset');
         return name ? openDataset(projectOf(args), name) : null;
       }
     });
@@ -522,34 +532,21 @@ const plugin: JupyterFrontEndPlugin<LlmLabClient> = {
 
     commands.addCommand(CommandIDs.openExperiments, {
       label: 'Open LLM Lab Experiments',
-      execute: () => {
-        sidebar.tab = 'experiments';
-        shell.activateById(sidebar.id);
-      }
+      execute: showTab('experiments')
     });
 
     commands.addCommand(CommandIDs.openExperiment, {
       label: args =>
         args.name ? `Open Experiment ${args.name}` : 'Open Experiment…',
       execute: async args => {
-        let name = args.name as string | undefined;
-        if (!name) {
-          const result = await InputDialog.getText({
-            title: 'Open experiment',
-            label: `Experiment name in ${model.project}`
-          });
-          name = result.button.accept ? (result.value ?? '').trim() : '';
-        }
+        const name = await nameFrom(args, 'Open experiment', 'Experiment');
         return name ? openExperiment(projectOf(args), name) : null;
       }
     });
 
     commands.addCommand(CommandIDs.openJobs, {
       label: 'Open LLM Lab Jobs',
-      execute: () => {
-        sidebar.tab = 'jobs';
-        shell.activateById(sidebar.id);
-      }
+      execute: showTab('jobs')
     });
 
     commands.addCommand(CommandIDs.openJob, {

@@ -21,13 +21,11 @@ import logging
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import uuid
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,29 +37,11 @@ from ..models_jobs import Claim, Job
 if TYPE_CHECKING:
     from ..services import Services
 
+from ..leases import holder_is_dead
+
 log = logging.getLogger(__name__)
 TOKEN_ENV = "LLMLAB_JOB_TOKEN"  # noqa: S105 - the name of a variable, not a secret
 BUILTIN_SLEEP = "builtin-sleep"
-
-
-def new_lease_token() -> str:
-    """``host:pid:random``: tells which process holds a lease (dead local holders are stolen)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
-
-
-def holder_is_dead(token: str) -> bool:
-    """Whether the lease holder named by ``token`` is a process of this host that is gone."""
-    host, _, rest = token.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return False
-    import psutil
-
-    try:
-        proc = psutil.Process(int(pid_text))
-        return proc.status() == psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return True
 
 
 def kill_job_processes(token: str) -> int:

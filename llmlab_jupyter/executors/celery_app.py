@@ -17,7 +17,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from .base import Executor, holder_is_dead, new_lease_token
+from ..leases import holder_is_dead, new_lease_token
+from .base import Executor
 
 if TYPE_CHECKING:
     from ..config import LlmLabConfig

@@ -20,7 +20,8 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from .base import Executor, _die_with_parent, new_lease_token
+from ..leases import new_lease_token
+from .base import Executor, _die_with_parent
 
 if TYPE_CHECKING:
     from ..config import LlmLabConfig

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from ..exceptions import Conflict, LlmLabError, ProviderError, TemplateError
 from ..gateway.base import ChatRequest, Completion
 from ..gateway.cache import ResponseCache, cache_key, input_hash, key_prefix
-from ..leases import owner_is_dead, runner_identity
+from ..leases import holder_is_dead, new_lease_token
 from ..models import Experiment
 from ..prompts import CompiledPrompt
 
@@ -108,7 +108,7 @@ class ExperimentRunner:
         self.user = user
         self.cache = cache if options.use_cache else None
         self.options = options
-        self.runner_id = runner_identity()
+        self.runner_id = new_lease_token()
         self.experiment_id, self.project_id = store.experiment_id(
             experiment.project, experiment.name
         )
@@ -139,7 +139,7 @@ class ExperimentRunner:
         message = ""
         heart = asyncio.create_task(self._heartbeat())
         try:
-            self._prepare()
+            self.prepare()
             status = await self._execute()
         except (asyncio.CancelledError, KeyboardInterrupt):
             status, message = "interrupted", "interrupted"
@@ -168,7 +168,7 @@ class ExperimentRunner:
     def _claim(self) -> None:
         exp = self.store.get_experiment(self.experiment.project, self.experiment.name)
         stale = STALE_AFTER_S
-        if exp.status == "running" and owner_is_dead(
+        if exp.status == "running" and holder_is_dead(
             self.store.experiment_runner(self.experiment_id)
         ):
             stale = 0.0  # the owner was a process on this host that no longer exists
@@ -176,7 +176,8 @@ class ExperimentRunner:
             raise Conflict(f"experiment {exp.name!r} is already completed", field="experiment")
         self.store.claim_experiment(self.experiment_id, self.runner_id, stale_after_s=stale)
 
-    def _prepare(self) -> None:
+    def prepare(self) -> None:
+        """Compile each variant's prompt and resolve its provider (once per run)."""
         for v in self.experiment.variants:
             pv = self._prompt_version(v.prompt, v.prompt_version)
             self._prompts.append(CompiledPrompt(pv.kind, pv.template_data()))
@@ -185,7 +186,10 @@ class ExperimentRunner:
     def _prompt_version(self, name: str, number: int) -> Any:
         return self.store.get_prompt_version(self.experiment.project, name, number=number)
 
-    def _items(self, done: set[tuple[int, int]]) -> Iterator[list[_Item]]:
+    def plan(self, done: set[tuple[int, int]]) -> Iterator[list[_Item]]:
+        """Batches of the (variant, row) items not in ``done``, rendered and keyed for the cache.
+
+        A row whose prompt cannot be rendered is recorded as an error, not yielded."""
         exp = self.experiment
         batch: list[_Item] = []
         rows = self.store.iter_dataset_rows(exp.project, exp.dataset, exp.dataset_version)
@@ -232,7 +236,7 @@ class ExperimentRunner:
         producing_done = asyncio.Event()
         flusher = asyncio.create_task(self._periodic_flush(producing_done))
         try:
-            for batch in self._items(done):
+            for batch in self.plan(done):
                 if self._stop.is_set() or self._over_budget():
                     break
                 cached = self.cache.get_many([i.key for i in batch]) if self.cache else {}

@@ -293,7 +293,7 @@ class ExperimentService(Service):
         from ..experiments.runner import RunOptions
 
         runner = self.runner(caller, project, name, options=RunOptions(progress=False))
-        runner._prepare()
+        runner.prepare()
         exp = runner.experiment
         done = self.store.completed_keys(runner.experiment_id)
         gateway = runner.gateway
@@ -308,7 +308,7 @@ class ExperimentService(Service):
             }
             for v in exp.variants
         }
-        for batch in runner._items(done):
+        for batch in runner.plan(done):
             cached = runner.cache.get_many([i.key for i in batch]) if runner.cache else {}
             for item in batch:
                 entry = per_variant[item.variant]

@@ -212,7 +212,7 @@ class ScheduleService(Service):
     # -- scheduler and alerts (no caller: run by the server and workers) -------------------
     def tick(self, executor: Executor, now: datetime | None = None) -> builtins.list[Job]:
         """Fire due schedules, reap lost jobs, dispatch both; returns the jobs dispatched."""
-        from ..executors.base import holder_is_dead
+        from ..leases import holder_is_dead
 
         jobs = self.store.fire_due_schedules(
             next_tick,

@@ -153,8 +153,7 @@ class DatasetQueries:
             proj = self._project(s, project)
             query = select(DatasetRow).where(DatasetRow.project_id == proj.id)
             if search:
-                escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-                query = query.where(DatasetRow.name.ilike(f"%{escaped}%", escape="\\"))
+                query = query.where(DatasetRow.name.icontains(search, autoescape=True))
             rows = s.scalars(query.order_by(DatasetRow.name).limit(limit).offset(offset)).all()
             return [convert.dataset(r, project) for r in rows]
 

@@ -320,7 +320,7 @@ class ExperimentQueries:
         """
         from datetime import timedelta
 
-        from ..leases import owner_is_dead
+        from ..leases import holder_is_dead
 
         cutoff = utcnow() - timedelta(seconds=stale_after_s)
         with self.tx.write() as s:
@@ -328,7 +328,7 @@ class ExperimentQueries:
             count = 0
             for row in rows:
                 stale = row.heartbeat_at is None or aware(row.heartbeat_at) < cutoff
-                if stale or (dead_local and owner_is_dead(row.runner_id)):
+                if stale or (dead_local and holder_is_dead(row.runner_id)):
                     row.status, row.runner_id = "interrupted", None
                     row.message = "the runner stopped; start the experiment again to resume"
                     count += 1
@@ -459,8 +459,7 @@ class ExperimentQueries:
         if errors_only:
             query = query.where(ResultRow.error.is_not(None))
         if search:
-            escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            query = query.where(ResultRow.output.ilike(f"%{escaped}%", escape="\\"))
+            query = query.where(ResultRow.output.icontains(search, autoescape=True))
         return query
 
     def count_results(

@@ -391,13 +391,10 @@ class SQLStore(
                 PromptRow.project_id == self._project_id(s, project)
             )
             if search:
-                pattern = (
-                    "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-                )
                 query = query.where(
                     or_(
-                        PromptRow.name.ilike(pattern, escape="\\"),
-                        PromptRow.description.ilike(pattern, escape="\\"),
+                        PromptRow.name.icontains(search, autoescape=True),
+                        PromptRow.description.icontains(search, autoescape=True),
                     )
                 )
             if label:

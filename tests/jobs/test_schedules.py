@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from llmlab_jupyter.exceptions import InvalidInput
-from llmlab_jupyter.executors.base import new_lease_token
+from llmlab_jupyter.leases import new_lease_token
 from llmlab_jupyter.services import Caller, Services
 from llmlab_jupyter.services.schedules import next_tick, validate_webhook_url
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from llmlab_jupyter.executors.base import new_lease_token
+from llmlab_jupyter.leases import new_lease_token
 from llmlab_jupyter.services import Caller
 
 ALICE = Caller("alice")

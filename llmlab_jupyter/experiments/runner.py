@@ -100,8 +100,10 @@ class ExperimentRunner:
         user: str,
         cache: ResponseCache | None,
         options: RunOptions,
+        on_finished: Callable[[str], object] | None = None,
     ) -> None:
         self.store = store
+        self.on_finished = on_finished
         self.gateway = gateway
         self.experiment = experiment
         self.scorers = scorers
@@ -162,6 +164,11 @@ class ExperimentRunner:
             self.store.finish_experiment(
                 self.experiment_id, status, runner_id=self.runner_id, message=message
             )
+        if self.on_finished is not None:
+            try:
+                self.on_finished(status)
+            except Exception:  # the run is recorded; a failed follow-up must not undo it
+                log.exception("after experiment %s ended", self.experiment.name)
         return status
 
     # -- steps ---------------------------------------------------------------------------

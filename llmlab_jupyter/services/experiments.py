@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import json
 import math
 import secrets
 import threading
@@ -30,6 +31,13 @@ BOOTSTRAP_MAX_N = 20_000
 FINAL_STATUSES = ("completed", "failed", "cancelled", "budget_exceeded")
 #: Summaries of finished experiments kept per process (each a few kB).
 SUMMARY_CACHE_SIZE = 64
+
+
+def _json_number(value: Any) -> Any:
+    """numpy scalars (from the statistics) as plain numbers for ``json.dumps``."""
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
 def _as_list(value: Any, field: str) -> builtins.list[Any]:
@@ -270,6 +278,7 @@ class ExperimentService(Service):
             user=caller.user,
             cache=cache if cache is not None else DatabaseCache(self.store),
             options=opts,
+            on_finished=lambda status: self.store_summary(project, name),
         )
 
     def run(self, caller: Caller, project: str, name: str, **kwargs: Any) -> Experiment:
@@ -428,8 +437,10 @@ class ExperimentService(Service):
         """Per variant: score means with CIs, win/loss/tie vs ``baseline``, latency, cost.
 
         The result and score statistics of a finished experiment cannot change until it runs
-        again (which changes its status), so they are kept for the next call (see
-        :meth:`_variant_stats`); feedback is always read afresh.
+        again (which changes its status), so once computed they are stored in the database
+        and kept in this process (see :meth:`_variant_stats`); a run that finishes stores
+        them for the default parameters (:meth:`store_summary`). Feedback is always read
+        afresh.
         """
         with self.reading(caller, project):
             exp = self.get(caller, project, name)
@@ -439,12 +450,34 @@ class ExperimentService(Service):
                     field="baseline",
                 )
             exp_id, _ = self.store.experiment_id(project, name)
-            stats_by_variant = self._variant_stats(exp, exp_id, baseline, confidence, tie_tolerance)
+            stats_by_variant, fresh = self._variant_stats(
+                exp, exp_id, baseline, confidence, tie_tolerance
+            )
             feedback_agg = self.store.feedback_aggregates(exp_id)
+        if fresh is not None:  # computed for a finished experiment: store it (outside the read)
+            self.store.save_summary_snapshot(exp_id, *fresh)
         return [
             {**head, **feedback_summary(feedback_agg.get(v.idx)), **scores}
             for v, (head, scores) in zip(exp.variants, stats_by_variant, strict=True)
         ]
+
+    def store_summary(self, project: str, name: str) -> bool:
+        """Compute and store the default-parameter statistics of a finished experiment.
+
+        Called when a run ends, so that the first person to open the summary of a large
+        experiment does not wait for it. Returns ``False`` when the experiment is not finished
+        or its statistics were already stored. No caller: runs on behalf of the run's owner.
+        """
+        with self.store.reading():
+            exp = self.store.get_experiment(project, name)
+            if exp.status not in FINAL_STATUSES:
+                return False
+            exp_id, _ = self.store.experiment_id(project, name)
+            _, fresh = self._variant_stats(exp, exp_id, 0, 0.95, 0.0)
+        if fresh is None:
+            return False
+        self.store.save_summary_snapshot(exp_id, *fresh)
+        return True
 
     def _variant_stats(
         self,
@@ -453,37 +486,48 @@ class ExperimentService(Service):
         baseline: int,
         confidence: float,
         tie_tolerance: float,
-    ) -> builtins.list[tuple[dict[str, Any], dict[str, Any]]]:
-        """(result columns, score columns) per variant, remembered for finished experiments.
+    ) -> tuple[builtins.list[tuple[dict[str, Any], dict[str, Any]]], tuple[str, str, str] | None]:
+        """(result columns, score columns) per variant, and what to store if newly computed.
 
-        The key holds the experiment's id, status, finish time and counters: a resumed run
-        changes the status (and a later finish the time), so a stale entry is never served.
+        For a finished experiment they come from this process's memory, else from the stored
+        snapshot, else they are computed and the second item is ``(params, fingerprint,
+        body)`` for :meth:`SQLStore.save_summary_snapshot`. The fingerprint holds the
+        experiment's creation time, status, finish time and counters: a resumed run changes
+        the status (and a later finish the time), so a stale entry is never served.
         """
-        key = (
-            exp_id,
-            exp.created_at,
-            exp.status,
-            exp.finished_at,
-            exp.completed_items,
-            exp.error_items,
-            baseline,
-            confidence,
-            tie_tolerance,
+        params = f"b{baseline}:c{confidence!r}:t{tie_tolerance!r}"[:100]
+        fingerprint = "|".join(
+            str(x)
+            for x in (
+                exp.created_at.isoformat() if exp.created_at else "",
+                exp.status,
+                exp.finished_at.isoformat() if exp.finished_at else "",
+                exp.completed_items,
+                exp.error_items,
+            )
         )
-        final = exp.status in FINAL_STATUSES
-        if final:
-            with self._summary_lock:
-                hit = self._summaries.get(key)
-                if hit is not None:
-                    self._summaries.move_to_end(key)
-                    return hit
-        computed = self._compute_variant_stats(exp, exp_id, baseline, confidence, tie_tolerance)
-        if final:
-            with self._summary_lock:
-                self._summaries[key] = computed
-                while len(self._summaries) > SUMMARY_CACHE_SIZE:
-                    self._summaries.popitem(last=False)
-        return computed
+        key = (exp_id, params, fingerprint)
+        if exp.status not in FINAL_STATUSES:
+            return self._compute_variant_stats(
+                exp, exp_id, baseline, confidence, tie_tolerance
+            ), None
+        with self._summary_lock:
+            hit = self._summaries.get(key)
+            if hit is not None:
+                self._summaries.move_to_end(key)
+                return hit, None
+        fresh: tuple[str, str, str] | None = None
+        body = self.store.summary_snapshot(exp_id, params, fingerprint)
+        if body is not None:
+            computed = [(head, scores) for head, scores in json.loads(body)]
+        else:
+            computed = self._compute_variant_stats(exp, exp_id, baseline, confidence, tie_tolerance)
+            fresh = (params, fingerprint, json.dumps(computed, default=_json_number))
+        with self._summary_lock:
+            self._summaries[key] = computed
+            while len(self._summaries) > SUMMARY_CACHE_SIZE:
+                self._summaries.popitem(last=False)
+        return computed, fresh
 
     def _compute_variant_stats(
         self,

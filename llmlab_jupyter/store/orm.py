@@ -148,6 +148,8 @@ class DatasetVersionRow(Audited, Base):
     row_count: Mapped[int] = mapped_column(Integer)
     source_format: Mapped[str] = mapped_column(String(20))
     message: Mapped[str] = mapped_column(Text, default="")
+    # Set when the rows live in the artifact store (large datasets) instead of dataset_items.
+    artifact_key: Mapped[str | None] = mapped_column(String(500), nullable=True)
 
 
 class DatasetItemRow(Base):
@@ -289,6 +291,25 @@ class CacheEntryRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class SummarySnapshotRow(Base):
+    """The result and score statistics of a finished experiment, stored once computed.
+
+    ``fingerprint`` names the state they were computed from (status, finish time, counters):
+    a resumed run changes it, so a stale snapshot is never served. ``params`` holds the
+    baseline, confidence and tie tolerance the statistics depend on. ``body`` is JSON text
+    (it may hold NaN, which PostgreSQL's JSON type refuses).
+    """
+
+    __tablename__ = "summary_snapshots"
+    experiment_id: Mapped[int] = mapped_column(
+        ForeignKey("experiments.id", ondelete="CASCADE"), primary_key=True
+    )
+    params: Mapped[str] = mapped_column(String(100), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class FeedbackRow(Audited, Base):
     """A person's judgement of one result: thumbs, a 1-5 rating, a label and a comment.
 
@@ -384,6 +405,8 @@ class JobRow(Audited, Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     error: Mapped[str] = mapped_column(Text, default="")
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # When the job was last handed to a remote executor's broker (None: not yet, or it failed).
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     artifacts: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 

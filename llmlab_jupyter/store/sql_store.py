@@ -39,6 +39,7 @@ from .orm import (
     utcnow,
 )
 from .schedules_store import ScheduleQueries
+from .summaries_store import SummaryQueries
 
 
 class SQLStore(
@@ -49,6 +50,7 @@ class SQLStore(
     JobQueries,
     ScheduleQueries,
     MetricQueries,
+    SummaryQueries,
 ):
     """The store over SQLAlchemy (SQLite or PostgreSQL)."""
 

@@ -114,8 +114,29 @@ def seed_results(database_url: str, data_dir: Path, count: int, variants: int) -
             s.execute(ScoreRow.__table__.delete().where(ScoreRow.experiment_id == exp_id))
         _bulk_insert(store, exp_id, rows_per_variant, variants)
         store.finish_experiment(exp_id, "completed")
+    # what the runner does when a run ends: compute and store the statistics once
+    services.experiments.store_summary("default", BIG_EXPERIMENT)
     services.close()
     return time.perf_counter() - started
+
+
+def time_summary_compute(database_url: str, data_dir: Path, repeat: int = 3) -> list[float]:
+    """Milliseconds to compute and store the statistics from the 1M rows (a run's end)."""
+    from sqlalchemy import delete
+
+    from llmlab_jupyter.store.orm import SummarySnapshotRow
+
+    services = open_services(database_url, data_dir)
+    out = []
+    for _ in range(repeat):
+        with services.store.tx.write() as s:
+            s.execute(delete(SummarySnapshotRow))
+        services.experiments._summaries.clear()
+        t0 = time.perf_counter()
+        services.experiments.store_summary("default", BIG_EXPERIMENT)
+        out.append((time.perf_counter() - t0) * 1000)
+    services.close()
+    return out
 
 
 def _bulk_insert(store, exp_id: int, rows_per_variant: int, variants: int) -> None:
@@ -188,7 +209,9 @@ def _bulk_insert(store, exp_id: int, rows_per_variant: int, variants: int) -> No
 
 
 def time_summary_in_process(database_url: str, data_dir: Path, repeat: int = 5) -> list[float]:
-    """Milliseconds of ``ExperimentService.summary`` itself (no HTTP), ``repeat`` times."""
+    """Milliseconds of ``ExperimentService.summary`` in a new process's services (no HTTP).
+
+    The first call reads the stored statistics from the database; later ones are in memory."""
     from llmlab_jupyter.config import local_user_name
     from llmlab_jupyter.services import Caller
 
@@ -300,8 +323,16 @@ def main() -> int:
     if args.only == "seed":
         return 0
     if summary:
+        computed = time_summary_compute(database_url, work / "data")
+        print(
+            f"computing the statistics of {args.results:,} results when the run ends "
+            f"(once per run, stored): {_ms(computed)}"
+        )
         first, *alone = time_summary_in_process(database_url, work / "data")
-        print(f"summary in the service (no HTTP): first {first:.0f} ms, then {_ms(alone)}")
+        print(
+            f"summary in the service (no HTTP): first {first:.0f} ms (stored statistics), "
+            f"then {_ms(alone)}"
+        )
     n = args.prompts
 
     def list_page():
@@ -340,6 +371,18 @@ def main() -> int:
                 f"<= {TARGET_P95_MS:.0f} ms"
             )
             print(_HEADER)
+            # the same load on jupyter-server's own (trivial, authenticated) status route:
+            # the floor any extension handler in this server process starts from
+            floor = asyncio.run(
+                run_route(
+                    url,
+                    "GET /api/status (jupyter-server's floor)",
+                    lambda: ("api/status", None),
+                    args.clients,
+                    args.seconds,
+                )
+            )
+            print(_row(floor))
         for label, make in routes:
             r = asyncio.run(run_route(base, label, make, args.clients, args.seconds))
             worst = max(worst, r["p95"])
@@ -347,7 +390,8 @@ def main() -> int:
         if summary:
             first, *alone = asyncio.run(time_alone(base, summary_path))
             print(
-                f"GET summary alone (HTTP, 1 client): first (cold) {first:.0f} ms, "
+                f"GET summary alone (HTTP, 1 client): first call of the new server "
+                f"{first:.0f} ms, "
                 f"then {_ms(alone)}"
             )
             print(f"GET summary under {args.clients} concurrent clients, {args.seconds:.0f}s:")
@@ -362,14 +406,18 @@ def main() -> int:
                 )
             )
             print(_row(r))
-            verdict = "meets" if statistics.median(alone) <= TARGET_SUMMARY_MS else "MISSES"
+            slowest = max(first, r["p95"])
+            verdict = "meets" if slowest <= TARGET_SUMMARY_MS else "MISSES"
             print(
-                f"summary alone p50 {statistics.median(alone):.0f} ms: {verdict} the "
-                f"{TARGET_SUMMARY_MS:.0f} ms target"
+                f"summary: first call {first:.0f} ms, p95 under {args.clients} clients "
+                f"{r['p95']:.0f} ms: {verdict} the {TARGET_SUMMARY_MS:.0f} ms target"
             )
     if routes:
         verdict = "meets" if worst <= TARGET_P95_MS else "MISSES"
-        print(f"worst p95 {worst:.1f} ms: {verdict} the {TARGET_P95_MS:.0f} ms target")
+        print(
+            f"worst p95 {worst:.1f} ms: {verdict} the {TARGET_P95_MS:.0f} ms target "
+            f"(jupyter-server's own status route: p95 {floor['p95']:.1f} ms)"
+        )
     return 0
 
 

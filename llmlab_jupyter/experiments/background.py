@@ -48,7 +48,7 @@ class BackgroundRuns:
     def is_running(self, project: str, name: str) -> bool:
         with self._lock:
             run = self._runs.get((project, name))
-            return run is not None and not run.done.is_set()
+            return run is not None and not run.done.is_set() and not run.runner.ended
 
     def start(self, runner: ExperimentRunner) -> None:
         """Claim the experiment now (so conflicts are reported to the caller) and run it."""

@@ -103,7 +103,10 @@ class ExperimentRunner:
         on_finished: Callable[[str], object] | None = None,
     ) -> None:
         self.store = store
+        #: called with the final status once it is recorded (e.g. to store the statistics)
         self.on_finished = on_finished
+        #: True once the final status is recorded (before ``on_finished`` runs)
+        self.ended = False
         self.gateway = gateway
         self.experiment = experiment
         self.scorers = scorers
@@ -164,6 +167,7 @@ class ExperimentRunner:
             self.store.finish_experiment(
                 self.experiment_id, status, runner_id=self.runner_id, message=message
             )
+            self.ended = True
         if self.on_finished is not None:
             try:
                 self.on_finished(status)

@@ -449,7 +449,7 @@ class ExperimentService(Service):
                     f"baseline must be a variant index 0..{len(exp.variants) - 1}",
                     field="baseline",
                 )
-            exp_id, _ = self.store.experiment_id(project, name)
+            exp_id, _ = self.store.experiment_id(project, name)  # (the row read by get)
             stats_by_variant, fresh = self._variant_stats(
                 exp, exp_id, baseline, confidence, tie_tolerance
             )

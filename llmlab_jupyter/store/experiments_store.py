@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -33,10 +35,15 @@ if TYPE_CHECKING:
     from .engine import Transactions
 
 FINAL = ("completed", "failed", "cancelled", "budget_exceeded")
+#: Experiments whose dataset and variants (fixed at creation) are kept per process.
+EXPERIMENT_PARTS_CACHE = 256
+_parts_lock = threading.Lock()
 
 
 class ExperimentQueries:
     """Mixin of :class:`SQLStore` for experiments, results, scores, usage and the cache."""
+
+    _parts_cache: OrderedDict[Any, Any]
 
     tx: Transactions
 
@@ -136,17 +143,35 @@ class ExperimentQueries:
             raise Conflict(f"experiment {name!r} already exists", field="name") from err
 
     def _experiment_row(self, s: Session, project: str, name: str) -> ExperimentRow:
-        proj = self._project(s, project)
-        row = s.scalars(
-            select(ExperimentRow).where(
-                ExperimentRow.project_id == proj.id, ExperimentRow.name == name
-            )
-        ).first()
+        """The experiment's row (one query; remembered for the rest of the session)."""
+        rows = s.info.setdefault("llmlab_experiments", {})
+        row = rows.get((project, name))
         if row is None:
-            raise NotFound(f"experiment {name!r} not found", field="experiment")
+            row = s.scalars(
+                select(ExperimentRow)
+                .join(ProjectRow, ProjectRow.id == ExperimentRow.project_id)
+                .where(ProjectRow.slug == project, ExperimentRow.name == name)
+            ).first()
+            if row is None:
+                self._project(s, project)  # NotFound names the project when it is the project
+                raise NotFound(f"experiment {name!r} not found", field="experiment")
+            rows[(project, name)] = row
         return row
 
-    def _experiment_record(self, s: Session, project: str, row: ExperimentRow) -> models.Experiment:
+    def _experiment_parts(
+        self, s: Session, row: ExperimentRow
+    ) -> tuple[tuple[str, int, str], list[models.Variant]]:
+        """(dataset name, version, hash) and the variants: fixed when the experiment is made,
+        so they are read once per process (keyed by id and creation time)."""
+        key = (row.id, row.created_at)
+        cache: OrderedDict[Any, Any] | None = getattr(self, "_parts_cache", None)
+        if cache is None:
+            cache = OrderedDict()
+            self._parts_cache = cache
+        with _parts_lock:
+            hit = cache.get(key)
+        if hit is not None:
+            return hit  # type: ignore[no-any-return]
         ds_name, ds_number, ds_hash = s.execute(
             select(DatasetRow.name, DatasetVersionRow.number, DatasetVersionRow.content_hash)
             .join(DatasetRow, DatasetRow.id == DatasetVersionRow.dataset_id)
@@ -175,6 +200,16 @@ class ExperimentQueries:
                 .order_by(VariantRow.idx)
             )
         ]
+        if variants:  # (a row being created in an open transaction has none yet)
+            with _parts_lock:
+                cache[key] = ((ds_name, ds_number, ds_hash), variants)
+                while len(cache) > EXPERIMENT_PARTS_CACHE:
+                    cache.popitem(last=False)
+        return (ds_name, ds_number, ds_hash), variants
+
+    def _experiment_record(self, s: Session, project: str, row: ExperimentRow) -> models.Experiment:
+        (ds_name, ds_number, ds_hash), parts = self._experiment_parts(s, row)
+        variants = [v.model_copy(deep=True) for v in parts]
 
         def opt(value: datetime | None) -> datetime | None:
             return aware(value) if value is not None else None

@@ -94,6 +94,15 @@ class LlmLabConfig(Configurable):
         "empty means AWS. Env: LLMLAB_S3_ENDPOINT_URL.",
     )
     s3_region = Unicode("", config=True, help="Region of the S3 bucket (empty: boto3's default).")
+    dataset_inline_max_rows = Int(
+        50_000,
+        min=0,
+        config=True,
+        help="Dataset versions with more rows than this keep their rows in the artifact store "
+        "(artifacts_url) as one gzip JSONL file, content-addressed by the dataset's hash, "
+        "instead of one database row per dataset row; the database keeps the metadata. "
+        "0 keeps every version in the database. Applies to new versions only.",
+    )
     executor_class = Type(
         default_value="llmlab_jupyter.executors.local.LocalExecutor",
         klass="llmlab_jupyter.executors.base.Executor",
@@ -123,6 +132,14 @@ class LlmLabConfig(Configurable):
     )
     job_max_attempts = Int(
         3, config=True, help="Attempts of a job before a lost worker makes it fail."
+    )
+    job_redispatch_after_s = Float(
+        300.0,
+        config=True,
+        help="Celery executor: a job still queued this many seconds after it was handed to "
+        "the broker is sent again (the broker may have lost the message; a duplicate delivery "
+        "is harmless, claims are by lease). Jobs whose dispatch failed (broker down) are sent "
+        "again by the next maintenance tick that reaches the broker.",
     )
     templates_dir = Unicode(
         config=True,

@@ -60,10 +60,13 @@ class S3ArtifactStore(ArtifactStore):
         return f"{self.prefix}/{key}" if self.prefix else key
 
     def _call(self, key: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        from boto3.exceptions import Boto3Error
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
             return fn(*args, **kwargs)
+        except Boto3Error as err:  # e.g. S3UploadFailedError from upload_file
+            raise LlmLabError(f"S3 error on {key!r}: {err}") from err
         except ClientError as err:
             code = str(err.response.get("Error", {}).get("Code", ""))
             if code in ("404", "NoSuchKey", "NotFound"):

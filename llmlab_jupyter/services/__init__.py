@@ -30,8 +30,14 @@ class Services:
     """All services over one store, one gateway and one configuration."""
 
     def __init__(self, store: SQLStore, config: LlmLabConfig) -> None:
+        from ..artifacts.datasets import DatasetArtifacts
+
         self.store = store
         self.config = config
+        # large dataset versions keep their rows in the artifact store (opened on first use)
+        store.dataset_artifacts = DatasetArtifacts(
+            lambda: self.artifacts, inline_max_rows=config.dataset_inline_max_rows
+        )
 
     @classmethod
     def from_config(cls, config: LlmLabConfig) -> Services:

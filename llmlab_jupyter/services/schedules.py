@@ -15,14 +15,10 @@ URLs must resolve to public addresses unless ``webhook_allow_private`` is set.
 from __future__ import annotations
 
 import builtins
-import ipaddress
 import json
-import logging
 import math
-import socket
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlparse
 
 from ..exceptions import InvalidInput
 from ..models_jobs import Alert, Job, Schedule
@@ -30,12 +26,11 @@ from ..prompts import validate_slug
 from .access import Caller
 from .base import Service
 from .jobs import validate_parameters, validate_timeout
+from .webhooks import Resolver, check_webhook_url, post_webhook, resolve_webhook, system_resolver
 
 if TYPE_CHECKING:
     from ..executors.base import Executor
     from .jobs import JobService
-
-log = logging.getLogger(__name__)
 
 
 def _zone(name: str) -> Any:
@@ -69,29 +64,17 @@ def validate_cron(cron: Any) -> str:
     return cron
 
 
-def validate_webhook_url(url: str, *, allow_private: bool, resolve: bool = True) -> str:
-    """An http(s) URL whose host resolves only to public addresses (unless allowed)."""
-    parsed = urlparse(url) if isinstance(url, str) else None
-    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise InvalidInput("webhook_url must be an http or https URL", field="webhook_url")
-    if parsed.username or parsed.password:
-        raise InvalidInput("webhook_url must not contain credentials", field="webhook_url")
+def validate_webhook_url(
+    url: str, *, allow_private: bool, resolve: bool = True, resolver: Resolver = system_resolver
+) -> str:
+    """An http(s) URL whose host resolves only to public addresses (unless allowed).
+
+    A check when a rule is saved; :meth:`ScheduleService.send_webhook` checks again at send
+    time and connects to the addresses it checked (see :mod:`.webhooks`)."""
     if allow_private or not resolve:
+        check_webhook_url(url)
         return url
-    try:
-        infos = socket.getaddrinfo(parsed.hostname, parsed.port or 443, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError) as err:
-        raise InvalidInput(
-            f"webhook host {parsed.hostname!r} does not resolve", field="webhook_url"
-        ) from err
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-        if not address.is_global or address.is_multicast:
-            raise InvalidInput(
-                f"webhook host {parsed.hostname!r} resolves to a non-public address "
-                f"({address}); set webhook_allow_private to allow it",
-                field="webhook_url",
-            )
+    resolve_webhook(url, allow_private=False, resolver=resolver)
     return url
 
 
@@ -143,6 +126,8 @@ class ScheduleService(Service):
     def __init__(self, store: Any, config: Any, jobs: JobService) -> None:
         super().__init__(store, config)
         self.jobs = jobs
+        #: how webhook hosts are resolved (once per send); replaceable in tests
+        self.resolver: Resolver = system_resolver
 
     def add(
         self,
@@ -260,29 +245,13 @@ class ScheduleService(Service):
         return alert
 
     def send_webhook(self, url: str, alert: Alert) -> str:
-        """POST the alert as JSON (no redirects followed); returns a short status."""
-        import urllib.error
-        import urllib.request
-
-        try:
-            validate_webhook_url(url, allow_private=self.config.webhook_allow_private)
-        except InvalidInput as err:
-            return f"refused: {err.message}"[:200]
-
-        class _NoRedirect(urllib.request.HTTPRedirectHandler):
-            def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-                return None
-
+        """POST the alert as JSON to the address its host was checked at; returns a short
+        status. The host is resolved once, every address checked (unless
+        ``webhook_allow_private``), and redirects are not followed (:mod:`.webhooks`)."""
         body = json.dumps({"alert": alert.model_dump(mode="json")}).encode("utf-8")
-        request = urllib.request.Request(  # noqa: S310 - http(s) only, validated above
-            url, data=body, headers={"Content-Type": "application/json"}, method="POST"
+        return post_webhook(
+            url,
+            body,
+            allow_private=self.config.webhook_allow_private,
+            resolver=self.resolver,
         )
-        opener = urllib.request.build_opener(_NoRedirect)
-        try:
-            with opener.open(request, timeout=5) as response:
-                return f"sent: HTTP {response.status}"
-        except urllib.error.HTTPError as err:
-            return f"failed: HTTP {err.code}"
-        except (urllib.error.URLError, OSError) as err:
-            log.warning("alert webhook failed: %s", err)
-            return f"failed: {err}"[:200]

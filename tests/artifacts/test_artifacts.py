@@ -4,9 +4,6 @@ server (moto's standalone server over HTTP); keys never leave their prefix."""
 from __future__ import annotations
 
 import contextlib
-import os
-import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,31 +27,6 @@ TRAVERSALS = [
     "bad\x00name",
     "new\nline",
 ]
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    try:
-        from moto.server import ThreadedMotoServer
-    except ImportError as err:  # pragma: no cover
-        from llmlab_jupyter.testing.services import require_service
-
-        require_service("moto S3 server", f"moto[server] is not installed ({err})")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    old = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
-    os.environ["AWS_ACCESS_KEY_ID"] = "testing"
-    os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
-    for key, value in old.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
 
 
 def _s3(endpoint: str, bucket: str, prefix: str) -> Any:

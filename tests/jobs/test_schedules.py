@@ -222,3 +222,179 @@ def test_cli_jobs_and_schedules(job_config: Any, job_services: Any, tmp_path: An
     assert run("schedules", "pause", "nightly").output.strip() == "schedule nightly paused"
     assert json.loads(run("schedules", "list", "--json").output)[0]["paused"] is True
     assert run("schedules", "remove", "nightly").exit_code == 0
+
+
+# -- webhooks: resolve once, check every address, connect to a checked one -----------------
+class _Recorder(BaseHTTPRequestHandler):
+    """Records each POST (Host header, path, body) on its server; answers 204, or a
+    redirect when the server has ``redirect_to``."""
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        server: Any = self.server
+        server.seen.append({"host": self.headers["Host"], "path": self.path, "body": body})
+        if server.redirect_to:
+            self.send_response(307)
+            self.send_header("Location", server.redirect_to)
+        else:
+            self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+class _Server(HTTPServer):
+    def __init__(self, address: tuple[str, int]) -> None:
+        super().__init__(address, _Recorder)
+        self.seen: list[dict[str, Any]] = []
+        self.redirect_to = ""
+        self.sni: list[str | None] = []
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # failed TLS handshakes are expected in the certificate test
+
+
+@pytest.fixture
+def hook_servers() -> Any:
+    """Start HTTP(S) servers on loopback addresses; stopped after the test."""
+    started: list[_Server] = []
+
+    def start(host: str = "127.0.0.1", port: int = 0, tls: Any = None) -> _Server:
+        server = _Server((host, port))
+        if tls is not None:  # an ssl.SSLContext: serve https, recording the SNI names
+            tls.sni_callback = lambda sock, name, ctx: server.sni.append(name)
+            server.socket = tls.wrap_socket(server.socket, server_side=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.shutdown()
+        server.server_close()
+
+
+class _Resolver:
+    """A resolver that gives ``answers[i]`` on call ``i`` (the last one after that)."""
+
+    def __init__(self, *answers: list[str]) -> None:
+        self.answers = answers
+        self.calls: list[tuple[str, int]] = []
+
+    def __call__(self, host: str, port: int) -> list[str]:
+        self.calls.append((host, port))
+        return self.answers[min(len(self.calls), len(self.answers)) - 1]
+
+
+def test_a_name_resolving_to_loopback_is_refused_unless_private_is_allowed(
+    hook_servers: Any,
+) -> None:
+    from llmlab_jupyter.services.webhooks import post_webhook
+
+    server = hook_servers()
+    url = f"http://hooks.example.test:{server.server_port}/alert?team=ml"
+    status = post_webhook(url, b"{}", allow_private=False, resolver=_Resolver(["127.0.0.1"]))
+    assert status.startswith("refused:") and "non-public address (127.0.0.1)" in status
+    mixed = _Resolver(["93.184.216.34", "127.0.0.1"])  # every answer is checked
+    assert post_webhook(url, b"{}", allow_private=False, resolver=mixed).startswith("refused:")
+    assert server.seen == []  # refused before any connection
+
+    status = post_webhook(url, b'{"a": 1}', allow_private=True, resolver=_Resolver(["127.0.0.1"]))
+    assert status == "sent: HTTP 204"
+    (seen,) = server.seen
+    assert seen == {
+        "host": f"hooks.example.test:{server.server_port}",
+        "path": "/alert?team=ml",
+        "body": b'{"a": 1}',
+    }
+
+
+def test_the_send_connects_to_the_address_that_was_checked(hook_servers: Any) -> None:
+    """A resolver that answers differently on a second call cannot move the send: the host
+    is resolved once and the connection goes to that answer."""
+    from llmlab_jupyter.services.webhooks import post_webhook
+
+    checked = hook_servers("127.0.0.1")
+    try:
+        rebound = hook_servers("127.0.0.2", checked.server_port)
+    except OSError as err:  # pragma: no cover - hosts without the whole 127/8 on lo
+        pytest.skip(f"cannot listen on 127.0.0.2 ({err})")
+    flip = _Resolver(["127.0.0.1"], ["127.0.0.2"])
+    url = f"http://hooks.example.test:{checked.server_port}/hook"
+    assert post_webhook(url, b"{}", allow_private=True, resolver=flip) == "sent: HTTP 204"
+    assert flip.calls == [("hooks.example.test", checked.server_port)]
+    assert len(checked.seen) == 1 and rebound.seen == []
+
+
+def test_webhook_redirects_are_not_followed(hook_servers: Any) -> None:
+    from llmlab_jupyter.services.webhooks import post_webhook
+
+    target = hook_servers()
+    first = hook_servers()
+    first.redirect_to = f"http://127.0.0.1:{target.server_port}/elsewhere"
+    url = f"http://127.0.0.1:{first.server_port}/hook"
+    status = post_webhook(url, b"{}", allow_private=True)
+    assert status == "failed: HTTP 307 (redirect not followed)"
+    assert len(first.seen) == 1 and target.seen == []
+
+
+def _certificate(tmp_path: Any, name: str) -> tuple[str, str]:
+    """A self-signed certificate for ``name`` and its key, as PEM files."""
+    pytest.importorskip("cryptography")
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(cert_path), str(key_path)
+
+
+def test_https_webhooks_use_sni_and_verify_the_certificate_of_the_url_host(
+    hook_servers: Any, tmp_path: Any
+) -> None:
+    import ssl
+
+    from llmlab_jupyter.services.webhooks import post_webhook
+
+    cert, key = _certificate(tmp_path, "hooks.example.test")
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    server = hook_servers(tls=tls)
+    trust = ssl.create_default_context(cafile=cert)
+    loopback = _Resolver(["127.0.0.1"])
+
+    url = f"https://hooks.example.test:{server.server_port}/hook"
+    status = post_webhook(url, b"{}", allow_private=True, resolver=loopback, context=trust)
+    assert status == "sent: HTTP 204"
+    assert server.sni == ["hooks.example.test"]
+    assert server.seen[0]["host"] == f"hooks.example.test:{server.server_port}"
+
+    other = f"https://other.example.test:{server.server_port}/hook"
+    status = post_webhook(other, b"{}", allow_private=True, resolver=loopback, context=trust)
+    assert status.startswith("failed:") and "certificate" in status.lower()
+    assert len(server.seen) == 1

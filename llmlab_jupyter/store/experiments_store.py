@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -38,6 +38,11 @@ FINAL = ("completed", "failed", "cancelled", "budget_exceeded")
 #: Experiments whose dataset and variants (fixed at creation) are kept per process.
 EXPERIMENT_PARTS_CACHE = 256
 _parts_lock = threading.Lock()
+_EXPERIMENT_ROW = (
+    select(ExperimentRow)
+    .join(ProjectRow, ProjectRow.id == ExperimentRow.project_id)
+    .where(ProjectRow.slug == bindparam("slug"), ExperimentRow.name == bindparam("name"))
+)
 
 
 class ExperimentQueries:
@@ -147,11 +152,7 @@ class ExperimentQueries:
         rows = s.info.setdefault("llmlab_experiments", {})
         row = rows.get((project, name))
         if row is None:
-            row = s.scalars(
-                select(ExperimentRow)
-                .join(ProjectRow, ProjectRow.id == ExperimentRow.project_id)
-                .where(ProjectRow.slug == project, ExperimentRow.name == name)
-            ).first()
+            row = s.scalars(_EXPERIMENT_ROW, {"slug": project, "name": name}).first()
             if row is None:
                 self._project(s, project)  # NotFound names the project when it is the project
                 raise NotFound(f"experiment {name!r} not found", field="experiment")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -16,6 +16,19 @@ if TYPE_CHECKING:
     from .engine import Transactions
 
 FEEDBACK_FIELDS = ("thumbs", "rating", "label", "comment")
+#: Per-variant feedback of one experiment (built once: a summary reads it on every call).
+_AGGREGATES = (
+    select(
+        FeedbackRow.variant_idx,
+        func.count(),
+        func.coalesce(func.sum(case((FeedbackRow.thumbs == 1, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((FeedbackRow.thumbs == -1, 1), else_=0)), 0),
+        func.avg(FeedbackRow.rating),
+        func.count(FeedbackRow.rating),
+    )
+    .where(FeedbackRow.experiment_id == bindparam("exp"))
+    .group_by(FeedbackRow.variant_idx)
+)
 
 
 def _record(row: FeedbackRow) -> dict[str, Any]:
@@ -138,18 +151,7 @@ class FeedbackQueries:
     def feedback_aggregates(self, experiment_id: int) -> dict[int, dict[str, Any]]:
         """Per variant: thumbs up/down counts, mean rating, how many ratings, feedback rows."""
         with self.tx.read() as s:
-            rows = s.execute(
-                select(
-                    FeedbackRow.variant_idx,
-                    func.count(),
-                    func.coalesce(func.sum(case((FeedbackRow.thumbs == 1, 1), else_=0)), 0),
-                    func.coalesce(func.sum(case((FeedbackRow.thumbs == -1, 1), else_=0)), 0),
-                    func.avg(FeedbackRow.rating),
-                    func.count(FeedbackRow.rating),
-                )
-                .where(FeedbackRow.experiment_id == experiment_id)
-                .group_by(FeedbackRow.variant_idx)
-            ).all()
+            rows = s.connection().execute(_AGGREGATES, {"exp": experiment_id}).all()
         return {
             int(v): {
                 "feedback": int(n),

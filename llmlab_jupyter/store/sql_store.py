@@ -9,13 +9,14 @@ hash as the latest version returns it), and a history row for every label move.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Engine, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -40,6 +41,53 @@ from .orm import (
 )
 from .schedules_store import ScheduleQueries
 from .summaries_store import SummaryQueries
+
+# Statements of the hottest reads, built once (bound parameters): building a select() costs
+# more than running it on SQLite. Executed on the session's connection (Core, no ORM layer).
+_ROLE_OF = (
+    select(ProjectRow.id, MembershipRow.role)
+    .outerjoin(
+        MembershipRow,
+        (MembershipRow.project_id == ProjectRow.id)
+        & (MembershipRow.user_name == bindparam("user")),
+    )
+    .where(ProjectRow.slug == bindparam("slug"))
+)
+_PROMPT = select(*PromptRow.__table__.c).where(
+    PromptRow.project_id == bindparam("pid"), PromptRow.name == bindparam("name")
+)
+_LABELS_OF = select(LabelRow.prompt_id, LabelRow.name, LabelRow.version).where(
+    LabelRow.prompt_id.in_(bindparam("ids", expanding=True))
+)
+
+_PROJECT_ID = select(ProjectRow.id).where(ProjectRow.slug == bindparam("slug"))
+_LABEL_TARGET = select(LabelRow.version).where(
+    LabelRow.prompt_id == bindparam("prompt"), LabelRow.name == bindparam("label")
+)
+_VERSION = select(*PromptVersionRow.__table__.c).where(
+    PromptVersionRow.prompt_id == bindparam("prompt"),
+    PromptVersionRow.number == bindparam("number"),
+)
+_VERSION_LABELS = select(LabelRow.name).where(
+    LabelRow.prompt_id == bindparam("prompt"), LabelRow.version == bindparam("number")
+)
+
+
+def _prompt_order(sort: str) -> list[Any]:
+    """ORDER BY of a prompt list: ``name`` or ``updated_at``, ``-`` for descending."""
+    column = PromptRow.updated_at if sort.lstrip("-") == "updated_at" else PromptRow.name
+    return [column.desc() if sort.startswith("-") else column.asc(), PromptRow.name]
+
+
+@functools.lru_cache(maxsize=8)
+def _list_prompts_statement(sort: str) -> Any:
+    return (
+        select(*PromptRow.__table__.c)
+        .where(PromptRow.project_id == bindparam("pid"))
+        .order_by(*_prompt_order(sort))
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
 
 
 class SQLStore(
@@ -97,7 +145,7 @@ class SQLStore(
         """The id of project ``slug`` (remembered for the rest of the session)."""
         ids = s.info.setdefault("llmlab_project_ids", {})
         if slug not in ids:
-            found = s.scalar(select(ProjectRow.id).where(ProjectRow.slug == slug))
+            found = s.connection().execute(_PROJECT_ID, {"slug": slug}).scalar()
             if found is None:
                 raise NotFound(f"project {slug!r} not found", field="project")
             ids[slug] = found
@@ -116,11 +164,7 @@ class SQLStore(
     def _labels_by_prompt(s: Session, prompt_ids: Sequence[int]) -> dict[int, dict[str, int]]:
         out: dict[int, dict[str, int]] = defaultdict(dict)
         if prompt_ids:
-            rows = s.execute(
-                select(LabelRow.prompt_id, LabelRow.name, LabelRow.version).where(
-                    LabelRow.prompt_id.in_(prompt_ids)
-                )
-            )
+            rows = s.connection().execute(_LABELS_OF, {"ids": list(prompt_ids)})
             for pid, name, version in rows:
                 out[pid][name] = version
         return out
@@ -180,14 +224,7 @@ class SQLStore(
             roles = s.info.setdefault("llmlab_roles", {})
             if (project, user) in roles:
                 return roles[(project, user)]  # type: ignore[no-any-return]
-            found = s.execute(
-                select(ProjectRow.id, MembershipRow.role)
-                .outerjoin(
-                    MembershipRow,
-                    (MembershipRow.project_id == ProjectRow.id) & (MembershipRow.user_name == user),
-                )
-                .where(ProjectRow.slug == project)
-            ).first()
+            found = s.connection().execute(_ROLE_OF, {"user": user, "slug": project}).first()
             if found is None:
                 raise NotFound(f"project {project!r} not found", field="project")
             s.info.setdefault("llmlab_project_ids", {})[project] = found[0]
@@ -360,11 +397,12 @@ class SQLStore(
     @staticmethod
     def _prompt_columns(s: Session, project_id: int, name: str, *columns: Any) -> Any:
         """A Core row of the prompt (``columns``, or every column); ``NotFound`` if none."""
-        row = s.execute(
-            select(*(columns or PromptRow.__table__.c)).where(
-                PromptRow.project_id == project_id, PromptRow.name == name
-            )
-        ).first()
+        if columns:
+            row = s.execute(
+                select(*columns).where(PromptRow.project_id == project_id, PromptRow.name == name)
+            ).first()
+        else:
+            row = s.connection().execute(_PROMPT, {"pid": project_id, "name": name}).first()
         if row is None:
             raise NotFound(f"prompt {name!r} not found", field="name")
         return row
@@ -389,9 +427,19 @@ class SQLStore(
         ``sort`` is ``name`` or ``updated_at``, descending with a ``-`` prefix (ties by name).
         """
         with self.tx.read() as s:
-            query = select(*PromptRow.__table__.c).where(
-                PromptRow.project_id == self._project_id(s, project)
-            )
+            pid = self._project_id(s, project)
+            if not search and not label:  # the sidebar's paging: a statement built once
+                rows = (
+                    s.connection()
+                    .execute(
+                        _list_prompts_statement(sort),
+                        {"pid": pid, "limit": limit, "offset": offset},
+                    )
+                    .all()
+                )
+                labels = self._labels_by_prompt(s, [r.id for r in rows])
+                return [convert.prompt(r, project, labels.get(r.id, {})) for r in rows]
+            query = select(*PromptRow.__table__.c).where(PromptRow.project_id == pid)
             if search:
                 query = query.where(
                     or_(
@@ -403,9 +451,7 @@ class SQLStore(
                 query = query.where(
                     PromptRow.id.in_(select(LabelRow.prompt_id).where(LabelRow.name == label))
                 )
-            column = PromptRow.updated_at if sort.lstrip("-") == "updated_at" else PromptRow.name
-            order = [column.desc() if sort.startswith("-") else column.asc(), PromptRow.name]
-            rows = s.execute(query.order_by(*order).limit(limit).offset(offset)).all()
+            rows = s.execute(query.order_by(*_prompt_order(sort)).limit(limit).offset(offset)).all()
             labels = self._labels_by_prompt(s, [r.id for r in rows])
             return [convert.prompt(r, project, labels.get(r.id, {})) for r in rows]
 
@@ -419,31 +465,20 @@ class SQLStore(
     ) -> models.PromptVersion:
         """One version by number, by label, or the latest when both are ``None``."""
         with self.tx.read() as s:
-            prompt = self._prompt_columns(
-                s, self._project_id(s, project), name, PromptRow.id, PromptRow.latest_version
-            )
+            conn = s.connection()
+            prompt = self._prompt_columns(s, self._project_id(s, project), name)
             if label is not None:
-                target = s.scalars(
-                    select(LabelRow.version).where(
-                        LabelRow.prompt_id == prompt.id, LabelRow.name == label
-                    )
-                ).first()
+                target = conn.execute(_LABEL_TARGET, {"prompt": prompt.id, "label": label}).scalar()
                 if target is None:
                     raise NotFound(f"prompt {name!r} has no label {label!r}", field="label")
             else:
                 target = number if number is not None else prompt.latest_version
-            row = s.execute(
-                select(*PromptVersionRow.__table__.c).where(
-                    PromptVersionRow.prompt_id == prompt.id, PromptVersionRow.number == target
-                )
-            ).first()
+            row = conn.execute(_VERSION, {"prompt": prompt.id, "number": target}).first()
             if row is None:
                 raise NotFound(f"prompt {name!r} has no version {target}", field="version")
-            labels = s.scalars(
-                select(LabelRow.name).where(
-                    LabelRow.prompt_id == prompt.id, LabelRow.version == row.number
-                )
-            ).all()
+            labels = conn.execute(
+                _VERSION_LABELS, {"prompt": prompt.id, "number": row.number}
+            ).scalars()
             return convert.prompt_version(row, project, name, list(labels))
 
     def list_prompt_versions(

@@ -6,7 +6,8 @@ claimed job always runs through :meth:`Executor.run_claim`, a fixed template met
     before_start -> execute -> on_complete | on_failure -> after_finish
 
 ``execute`` starts the runner process (:mod:`.papermill_run`) in its own session, renews
-the lease by heartbeat, ships the log to the database, and kills the whole process tree
+the lease by heartbeat (a thread renews it in the phases before and after, which can be slow:
+report rendering, uploads), ships the log to the database, and kills the whole process tree
 (runner and kernel, found by the job token in their environment) on timeout, cancel, lost
 lease or worker shutdown. The runner dies with its worker (``PR_SET_PDEATHSIG`` plus a
 parent watch) and the kernel with the runner (ipykernel's parent poller), so a SIGKILLed
@@ -27,6 +28,7 @@ import tempfile
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -121,8 +123,14 @@ class Executor(ABC):
     def supervise(self) -> None:  # noqa: B027 - optional hook
         """Called by the maintenance thread (the local executor restarts dead workers)."""
 
+    def redispatch(self) -> int:
+        """Send again the queued jobs a worker may never hear about; returns how many were
+        sent. Nothing to do for executors whose workers poll the database (local)."""
+        return 0
+
     def maintenance(self, *, schedules: bool) -> None:
-        """Fire due schedules (if asked) and reap lost jobs; dispatch what they queued."""
+        """Fire due schedules (if asked) and reap lost jobs; dispatch what they queued; then
+        :meth:`redispatch` jobs whose dispatch failed or got lost."""
         try:
             if schedules:
                 self.services.schedules.tick(self)
@@ -131,6 +139,10 @@ class Executor(ABC):
                     self.dispatch(job)
         except Exception as err:  # a database hiccup must not kill the loop
             log.warning("llmlab: maintenance failed: %s", err)
+        try:
+            self.redispatch()
+        except Exception as err:
+            log.warning("llmlab: re-dispatch failed: %s", err)
 
     def _maintain(self) -> None:
         while not self.stopping.wait(self.maintenance_s):
@@ -143,16 +155,18 @@ class Executor(ABC):
         workdir = Path(tempfile.mkdtemp(prefix=f"llmlab-job-{claim.job_id}-"))
         outcome = Outcome("failed", "not started")
         try:
-            self.before_start(claim, workdir)
+            with self._lease_kept(claim):
+                self.before_start(claim, workdir)
             try:
                 outcome = self.execute(claim, workdir)
             except Exception as err:  # the lifecycle must always end the job
                 log.exception("job %s: executor error", claim.job_id)
                 outcome = Outcome("failed", f"executor error: {err}")
-            if outcome.state == "succeeded":
-                outcome = self.on_complete(claim, workdir, outcome)
-            else:
-                outcome = self.on_failure(claim, workdir, outcome)
+            with self._lease_kept(claim):  # rendering and uploading may outlast a lease
+                if outcome.state == "succeeded":
+                    outcome = self.on_complete(claim, workdir, outcome)
+                else:
+                    outcome = self.on_failure(claim, workdir, outcome)
             return outcome
         finally:
             self.after_finish(claim, workdir, outcome)
@@ -222,6 +236,32 @@ class Executor(ABC):
         self._log(claim, f"attempt {claim.attempt} ended: {outcome.state} {outcome.error}".strip())
 
     # -- helpers ---------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _lease_kept(self, claim: Claim) -> Iterator[None]:
+        """Renew the lease from a thread while the body runs (the phases outside
+        :meth:`execute`, whose supervision loop renews it itself)."""
+        done = threading.Event()
+        lease_s = self.config.job_lease_s
+        store = self.services.store
+
+        def beat() -> None:
+            while not done.wait(lease_s / 3):
+                try:
+                    if store.heartbeat_job(claim.job_id, claim.lease_token, lease_s=lease_s) == (
+                        "lost"
+                    ):
+                        return
+                except Exception as err:  # database hiccup: try again until the lease expires
+                    log.warning("job %s: heartbeat failed: %s", claim.job_id, err)
+
+        thread = threading.Thread(target=beat, name=f"llmlab-lease-{claim.job_id}", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+            thread.join(timeout=lease_s)
+
     def _spec(self, claim: Claim, workdir: Path) -> dict[str, Any]:
         params = dict(claim.parameters)
         params.update(
@@ -263,7 +303,7 @@ class Executor(ABC):
         store = self.services.store
         lease_s = self.config.job_lease_s
         deadline = time.monotonic() + claim.timeout_s
-        next_beat = time.monotonic() + lease_s / 3
+        next_beat = time.monotonic()  # renew at once: starting the runner took some of it
         while True:
             try:
                 code = proc.wait(timeout=self.poll_s)

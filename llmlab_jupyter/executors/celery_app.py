@@ -8,6 +8,15 @@ Delivery is at-least-once, so the task is safe to run twice: it runs the job onl
 can claim it (queued, or held by a lease that expired or whose process is dead on this host);
 a duplicate delivery of a job another live worker holds does nothing.
 
+The broker may be down when a job is submitted, or lose a message: a successful send sets
+the job's ``dispatched_at``; a failed one is logged and leaves it NULL (the job is safely
+queued in the database). The server's maintenance (:meth:`CeleryExecutor.redispatch`)
+sends again queued jobs never dispatched and those dispatched more than
+``job_redispatch_after_s`` ago. Pool processes die with the worker's main process
+(``PR_SET_PDEATHSIG``: Celery 5.3+ sets it too; ours also covers older versions and a main
+process that died before it was set), their job runners and kernels with them; the jobs'
+leases then name dead processes and the reaper queues them again.
+
 Workers: ``llmlab worker --celery`` (or ``celery -A llmlab_jupyter.executors.celery_app
 worker --pool prefork``) with the same ``LLMLAB_*`` environment as the server.
 """
@@ -15,10 +24,13 @@ worker --pool prefork``) with the same ``LLMLAB_*`` environment as the server.
 from __future__ import annotations
 
 import logging
+import os
+import sys
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from ..leases import holder_is_dead, new_lease_token
-from .base import Executor
+from .base import Executor, _die_with_parent
 
 if TYPE_CHECKING:
     from ..config import LlmLabConfig
@@ -28,6 +40,63 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 TASK_NAME = "llmlab.run_job"
 _SERVICES: Services | None = None
+#: Publishing to a broker that is down gives up after this (the job stays queued and the
+#: maintenance sends it later), so a submit does not hang on an outage.
+PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.25,
+    "interval_max": 0.5,
+}
+_MAIN_PID = os.getpid()  # the worker's main process (set again at worker start)
+
+
+def _on_worker_init(**_: Any) -> None:
+    """In the worker's main process: remember it, so pool children can check their parent."""
+    global _MAIN_PID
+    _MAIN_PID = os.getpid()
+
+
+def _on_worker_process_init(**_: Any) -> None:
+    """In each prefork pool process: die with the main process (SIGKILLed mains leave no
+    pool children, hence no job runners or kernels, behind)."""
+    if not sys.platform.startswith("linux"):  # pragma: no cover
+        return
+    _die_with_parent()
+    if os.getppid() != _MAIN_PID:  # the main process died before the signal was armed
+        os._exit(1)
+
+
+def _connect_worker_signals() -> None:
+    from celery import signals
+
+    signals.worker_init.connect(_on_worker_init, weak=False, dispatch_uid="llmlab-worker-init")
+    signals.worker_process_init.connect(
+        _on_worker_process_init, weak=False, dispatch_uid="llmlab-worker-process-init"
+    )
+
+
+def safe_broker_url(url: str) -> str:
+    """``url`` with its password masked, fit for a log line."""
+    try:
+        parts = urlsplit(url)
+        if parts.password:
+            netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+            return parts._replace(netloc=netloc).geturl()
+    except ValueError:
+        return "<unparsable broker URL>"
+    return url
+
+
+def _redact(text: str, url: str) -> str:
+    """``text`` with the password of ``url`` (if any) masked."""
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        password = None
+    if password:
+        text = text.replace(password, "***")
+    return text
 
 
 def make_app(config: LlmLabConfig) -> Any:
@@ -55,6 +124,7 @@ def make_app(config: LlmLabConfig) -> Any:
         worker_hijack_root_logger=False,
     )
     app.task(name=TASK_NAME, bind=True, acks_late=True, reject_on_worker_lost=True)(_run_job)
+    _connect_worker_signals()
     return app
 
 
@@ -100,11 +170,53 @@ class CeleryExecutor(Executor):
         return self._app
 
     def dispatch(self, job: Job) -> None:
-        """Send the task; the job stays queued in the database if the broker is down."""
+        """Send the task and record ``dispatched_at``; if the broker is down, log it and
+        leave the job queued with ``dispatched_at`` NULL (:meth:`redispatch` sends it)."""
+        if not self._send(job.id):
+            return
         try:
-            self.app.send_task(TASK_NAME, args=[job.id])
-        except Exception as err:  # the scheduler's next tick will not lose it: it is queued
-            log.warning("llmlab: job %s not sent to the broker: %s", job.id, err)
+            self.services.store.mark_job_dispatched(job.id)
+        except Exception as err:  # sent anyway; at worst it is sent again later (harmless)
+            log.warning("llmlab: job %s sent, but not marked dispatched: %s", job.id, err)
+
+    def redispatch(self) -> int:
+        """Send again the queued Celery jobs never dispatched (broker down at submit, or the
+        submitter died before sending) and those dispatched more than
+        ``job_redispatch_after_s`` ago (the broker lost the message). Stops at the first
+        failed send: the broker is down, the rest waits for the next tick."""
+        store = self.services.store
+        taken = store.take_jobs_to_dispatch(
+            executor=self.kind, stale_after_s=self.config.job_redispatch_after_s
+        )
+        sent = 0
+        for i, (job_id, marker) in enumerate(taken):
+            if self._send(job_id):
+                sent += 1
+                continue
+            store.clear_job_dispatch([later_id for later_id, _ in taken[i:]], marker)
+            break
+        if sent:
+            log.info("llmlab: %d queued job(s) sent to the broker again", sent)
+        return sent
+
+    def _send(self, job_id: int) -> bool:
+        """Publish the task of ``job_id``; ``False`` (logged, without secrets) if it failed."""
+        try:
+            self.app.send_task(
+                TASK_NAME, args=[job_id], retry=True, retry_policy=PUBLISH_RETRY_POLICY
+            )
+        except Exception as err:  # the job is queued in the database: nothing is lost
+            url = self.config.broker_url
+            log.warning(
+                "llmlab: job %s not sent to the broker %s (it stays queued; sent again "
+                "when the broker is back): %s: %s",
+                job_id,
+                safe_broker_url(url),
+                type(err).__name__,
+                _redact(str(err), url),
+            )
+            return False
+        return True
 
     def worker_argv(self, concurrency: int) -> list[str]:
         """``celery worker`` arguments for ``llmlab worker --celery``."""

@@ -29,9 +29,7 @@ import pytest
 from llmlab_jupyter.services import Caller
 
 ALICE = Caller("alice")
-# The crash tests that depend on the database (claims, reaping and re-dispatch across
-# processes) run on SQLite and PostgreSQL; the others on PostgreSQL only, to save time.
-ON_POSTGRES = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+# Every crash test runs on SQLite and on PostgreSQL (the root `database_url` fixture).
 _ENDED = re.compile(r"\[llmlab\] attempt (\d+) ended: (\w+)")
 _STARTED = re.compile(r"\[llmlab\] attempt (\d+) started")
 
@@ -65,7 +63,6 @@ def _final(svc: Any, ids: list[int], budget: float, helpers: Any) -> list[Any]:
     return helpers.wait_for(done, budget, "jobs to end", every=0.2)
 
 
-@ON_POSTGRES
 def test_celery_runs_jobs_and_survives_ten_child_kills(celery_services: Any, helpers: Any):
     svc, worker = celery_services
     assert svc.executor.kind == "celery"
@@ -189,7 +186,6 @@ def _kernel_of(job_id: int, helpers: Any) -> psutil.Process | None:
     return None
 
 
-@ON_POSTGRES
 def test_celery_kernel_killed_fails_the_job(celery_services: Any, helpers: Any) -> None:
     svc, worker = celery_services
     job = svc.jobs.submit(ALICE, "default", "tiny", {"seconds": 60}, timeout_s=120)
@@ -294,7 +290,6 @@ def test_celery_server_restart_with_jobs_in_flight(celery: Any, helpers: Any) ->
     assert restarted.poll() is None
 
 
-@ON_POSTGRES
 def test_celery_timeout_and_cancel_in_each_state(
     celery: Any, celery_services: Any, helpers: Any
 ) -> None:

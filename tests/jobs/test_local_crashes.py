@@ -13,13 +13,12 @@ import time
 from typing import Any
 
 import psutil
-import pytest
 
 from llmlab_jupyter.executors.local import LocalExecutor
 from llmlab_jupyter.services import Caller
 
 ALICE = Caller("alice")
-pytestmark = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+# every crash test runs on SQLite and on PostgreSQL (the root `database_url` fixture)
 
 
 def _holder_pid(svc: Any, job_id: int) -> int | None:

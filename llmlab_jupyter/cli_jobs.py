@@ -314,8 +314,6 @@ def worker(state: CliState, count: int, use_celery: bool, no_scheduler: bool) ->
             sys.executable,
             "-m",
             "celery",
-            "-A",
-            "llmlab_jupyter.executors.celery_app",
             *celery_executor.worker_argv(count),
         ],
         env=env,

@@ -218,16 +218,20 @@ class CeleryExecutor(Executor):
             return False
         return True
 
-    def worker_argv(self, concurrency: int) -> list[str]:
-        """``celery worker`` arguments for ``llmlab worker --celery``."""
+    @staticmethod
+    def worker_argv(concurrency: int, *, loglevel: str = "INFO") -> list[str]:
+        """``python -m celery`` arguments of a worker for these jobs (``llmlab worker --celery``):
+        prefork pool, one message prefetched per process."""
         return [
+            "-A",
+            "llmlab_jupyter.executors.celery_app",
             "worker",
             "--pool=prefork",
             f"--concurrency={concurrency}",
             "--prefetch-multiplier=1",
             "--without-gossip",
             "--without-mingle",
-            "--loglevel=INFO",
+            f"--loglevel={loglevel}",
         ]
 
 

@@ -109,14 +109,7 @@ class DatasetQueries:
         with self.tx.write() as s:
             proj = self._project(s, project)
             ds = self._get_or_create_dataset(s, proj.id, name, description or "", user)
-            existing = s.scalars(
-                select(DatasetVersionRow)
-                .where(
-                    DatasetVersionRow.dataset_id == ds.id,
-                    DatasetVersionRow.content_hash == content_hash,
-                )
-                .order_by(DatasetVersionRow.number.desc())
-            ).first()
+            existing = self._newest_with_hash(s, ds.id, content_hash)
             if existing is not None and number is None:
                 return convert.dataset_version(existing, project, name), False
             next_number = ds.latest_version + 1
@@ -168,15 +161,21 @@ class DatasetQueries:
             ).first()
             if ds is None:
                 return None
-            row = s.scalars(
-                select(DatasetVersionRow)
-                .where(
-                    DatasetVersionRow.dataset_id == ds.id,
-                    DatasetVersionRow.content_hash == content_hash,
-                )
-                .order_by(DatasetVersionRow.number.desc())
-            ).first()
+            row = self._newest_with_hash(s, ds.id, content_hash)
             return None if row is None else convert.dataset_version(row, project, name)
+
+    @staticmethod
+    def _newest_with_hash(
+        s: Session, dataset_id: int, content_hash: str
+    ) -> DatasetVersionRow | None:
+        return s.scalars(
+            select(DatasetVersionRow)
+            .where(
+                DatasetVersionRow.dataset_id == dataset_id,
+                DatasetVersionRow.content_hash == content_hash,
+            )
+            .order_by(DatasetVersionRow.number.desc())
+        ).first()
 
     def _get_or_create_dataset(
         self, s: Session, project_id: int, name: str, description: str, user: str

@@ -183,21 +183,15 @@ class CeleryHarness:
         return dict(os.environ, **{CONFIG_ENV: config_to_env(config), HARNESS_ENV: self.mark})
 
     def start_worker(self, concurrency: int = 2) -> subprocess.Popen[bytes]:
+        from llmlab_jupyter.executors.celery_app import CeleryExecutor
+
         proc = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
                 "celery",
-                "-A",
-                "llmlab_jupyter.executors.celery_app",
-                "worker",
-                "--pool=prefork",
-                f"--concurrency={concurrency}",
-                "--prefetch-multiplier=1",
-                "--without-gossip",
-                "--without-mingle",
+                *CeleryExecutor.worker_argv(concurrency, loglevel="WARNING"),
                 "--without-heartbeat",
-                "--loglevel=WARNING",
                 "-n",
                 f"llmlab-test-{uuid.uuid4().hex[:6]}@%h",
             ],

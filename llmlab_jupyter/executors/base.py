@@ -73,6 +73,10 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
         pass
 
 
+#: Worker settings a job's notebook must not see (the broker URL may carry a password).
+WORKER_ONLY_ENV = frozenset({"LLMLAB_WORKER_CONFIG", "LLMLAB_BROKER_URL"})
+
+
 @dataclass
 class Outcome:
     """How an attempt ended, as seen by the worker."""
@@ -181,8 +185,7 @@ class Executor(ABC):
         """Run the runner process under supervision (lease, timeout, cancel, log)."""
         spec = self._spec(claim, workdir)
         (workdir / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
-        env = dict(os.environ)
-        env.update(self._job_env(claim))
+        env = self.runner_env(claim)
         log_path = workdir / "run.log"
         with log_path.open("wb") as logf:
             proc = subprocess.Popen(
@@ -284,18 +287,32 @@ class Executor(ABC):
             spec["input_path"] = str(self.services.jobs.template_path(claim.template))
         return spec
 
-    def _job_env(self, claim: Claim) -> dict[str, str]:
-        """How the notebook reaches the services: database, project, job; never a secret
-        of ours is written into the notebook (it travels in the environment only)."""
-        return {
-            TOKEN_ENV: claim.lease_token,
-            "LLMLAB_DATABASE_URL": self.config.database_url,
-            "LLMLAB_DATA_DIR": self.config.data_dir,
-            "LLMLAB_PROJECT": claim.project,
-            "LLMLAB_JOB_ID": str(claim.job_id),
-            "LLMLAB_WORKER_PID": str(os.getpid()),
-            "PYTHONUNBUFFERED": "1",
-        }
+    def runner_env(self, claim: Claim) -> dict[str, str]:
+        """The environment of the job's runner and kernel: the worker's, minus what only the
+        worker needs (its full settings and the broker URL, which may hold a password), plus
+        how the notebook reaches the services: database, data folder, artifact store, model
+        configuration, project, job. Nothing of this is written into the notebook."""
+        env = {k: v for k, v in os.environ.items() if k not in WORKER_ONLY_ENV}
+        env.update(
+            {
+                TOKEN_ENV: claim.lease_token,
+                "LLMLAB_DATABASE_URL": self.config.database_url,
+                "LLMLAB_DATA_DIR": self.config.data_dir,
+                "LLMLAB_ARTIFACTS_URL": self.config.artifacts_url,
+                "LLMLAB_PROJECT": claim.project,
+                "LLMLAB_JOB_ID": str(claim.job_id),
+                "LLMLAB_WORKER_PID": str(os.getpid()),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        for name, var in (
+            ("models_file", "LLMLAB_MODELS_FILE"),
+            ("s3_endpoint_url", "LLMLAB_S3_ENDPOINT_URL"),
+        ):
+            value = getattr(self.config, name)
+            if value:
+                env[var] = value
+        return env
 
     def _supervise(
         self, claim: Claim, proc: subprocess.Popen[bytes], workdir: Path, log_path: Path

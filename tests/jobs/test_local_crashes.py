@@ -127,6 +127,36 @@ def test_kernel_killed_fails_the_job(job_services: Any, helpers: Any) -> None:
     _no_orphans(helpers)
 
 
+def test_the_kernel_gets_the_service_settings_but_no_worker_secrets(
+    job_services: Any, helpers: Any, monkeypatch: Any
+) -> None:
+    svc = job_services
+    monkeypatch.setenv("LLMLAB_BROKER_URL", "redis://:hunter2-secret@127.0.0.1:6379/9")
+    ex = _started(svc)  # the workers inherit this environment, as under `llmlab worker`
+    job = svc.jobs.submit(ALICE, "default", "tiny", {"seconds": 60})
+
+    def kernel_env() -> dict[str, str] | None:
+        for pid in helpers.job_processes():
+            proc = psutil.Process(pid)
+            env = proc.environ()
+            if env.get("LLMLAB_JOB_ID") == str(job.id) and "ipykernel_launcher" in " ".join(
+                proc.cmdline()
+            ):
+                return env
+        return None
+
+    env = helpers.wait_for(kernel_env, 60, "the kernel to start")
+    svc.jobs.cancel(ALICE, "default", job.id)
+    assert "LLMLAB_WORKER_CONFIG" not in env and "LLMLAB_BROKER_URL" not in env
+    assert not any("hunter2-secret" in value for value in env.values())
+    assert env["LLMLAB_DATABASE_URL"] == svc.config.database_url
+    assert env["LLMLAB_ARTIFACTS_URL"] == svc.config.artifacts_url
+    assert env["LLMLAB_PROJECT"] == "default"
+    _all_final(svc, [job.id], 30, helpers)
+    ex.stop()
+    _no_orphans(helpers)
+
+
 def test_timeout_and_cancel_in_each_state(job_services: Any, helpers: Any) -> None:
     svc = job_services
     ex = _started(svc)  # two workers

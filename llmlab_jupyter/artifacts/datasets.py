@@ -22,7 +22,6 @@ the verified local copy.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import re
 import shutil
@@ -207,20 +206,23 @@ class DatasetArtifacts:
 
 
 def _verify(path: Path, stored: StoredRows) -> None:
-    """Re-hash every row of the local copy as :func:`llmlab_jupyter.datasets.rows_hash` does."""
-    from ..prompts import canonical_json
+    """Re-hash every row of the local copy with :func:`llmlab_jupyter.datasets.rows_hash`."""
+    from ..datasets import rows_hash
 
-    digest = hashlib.sha256(canonical_json(list(stored.columns)).encode())
     count = 0
+
+    def rows(lines: Iterable[bytes]) -> Iterable[Mapping[str, Any]]:
+        nonlocal count
+        for line in lines:
+            row = json.loads(line)
+            if not isinstance(row, dict):
+                raise ValueError(f"line {count + 1} is not a JSON object")
+            count += 1
+            yield row
+
     try:
         with gzip.open(path, "rb") as lines:
-            for line in lines:
-                row = json.loads(line)
-                if not isinstance(row, dict):
-                    raise ValueError(f"line {count + 1} is not a JSON object")
-                digest.update(b"\n")
-                digest.update(canonical_json(row).encode())
-                count += 1
+            content_hash = rows_hash(stored.columns, rows(lines))
     except (OSError, EOFError, zlib.error, ValueError) as err:
         raise DatasetArtifactError(
             f"the rows artifact of dataset {stored.ref} is unreadable ({stored.key}): {err}",
@@ -232,7 +234,7 @@ def _verify(path: Path, stored: StoredRows) -> None:
             f"{stored.row_count} ({stored.key})",
             field="dataset",
         )
-    if "sha256:" + digest.hexdigest() != stored.content_hash:
+    if content_hash != stored.content_hash:
         raise DatasetArtifactError(
             f"the rows artifact of dataset {stored.ref} does not match its content hash "
             f"{stored.content_hash} ({stored.key})",

@@ -8,7 +8,7 @@ import * as React from 'react';
 import { formatFromFileName } from '../api';
 import type { LlmLabModel } from '../model';
 import type { DatasetFormat, IDataset } from '../tokens';
-import { ErrorBanner, useLatest } from './common';
+import { ErrorBanner, usePagedList } from './common';
 
 export interface IDatasetListProps {
   model: LlmLabModel;
@@ -18,67 +18,13 @@ export interface IDatasetListProps {
 
 export function DatasetList(props: IDatasetListProps): JSX.Element {
   const { model, project, onOpen } = props;
-  const [items, setItems] = React.useState<IDataset[]>([]);
-  const [nextOffset, setNextOffset] = React.useState<number | null>(null);
-  const [error, setError] = React.useState<unknown>(null);
-  const [loading, setLoading] = React.useState(false);
   const [showUpload, setShowUpload] = React.useState(false);
-  const [reloadCount, setReloadCount] = React.useState(0);
-  const latest = useLatest();
-
-  const load = React.useCallback(
-    async (offset: number) => {
-      if (!project) {
-        return;
-      }
-      const isCurrent = latest();
-      setLoading(true);
-      try {
-        const page = await model.client.listDatasets(project, {
-          offset,
-          limit: model.settings.pageSize
-        });
-        if (isCurrent()) {
-          setItems(previous =>
-            offset === 0 ? page.items : previous.concat(page.items)
-          );
-          setNextOffset(page.items.length > 0 ? page.next_offset : null);
-          setError(null);
-        }
-      } catch (err) {
-        if (isCurrent()) {
-          setError(err);
-        }
-      } finally {
-        if (isCurrent()) {
-          setLoading(false);
-        }
-      }
-    },
-    [model, project, latest]
+  const { items, nextOffset, error, setError, loading, load } = usePagedList(
+    model,
+    project,
+    'dataset',
+    (p, page) => model.client.listDatasets(p, page)
   );
-
-  React.useEffect(() => {
-    void load(0);
-  }, [load, reloadCount]);
-
-  React.useEffect(() => {
-    const onChanged = (
-      _: unknown,
-      change: { kind: string; project: string }
-    ) => {
-      if (change.kind === 'dataset' && change.project === project) {
-        setReloadCount(count => count + 1);
-      }
-    };
-    const onRefresh = () => setReloadCount(count => count + 1);
-    model.changed.connect(onChanged);
-    model.refreshRequested.connect(onRefresh);
-    return () => {
-      model.changed.disconnect(onChanged);
-      model.refreshRequested.disconnect(onRefresh);
-    };
-  }, [model, project]);
 
   return (
     <div className="jp-llmlab-DatasetList">

@@ -8,7 +8,7 @@ import type { LlmLabModel } from '../model';
 import type { IDatasetRows, IDatasetVersion } from '../tokens';
 import { cellText, formatDate } from '../utils';
 import { UploadForm } from './DatasetList';
-import { ErrorBanner, Loading, useLatest } from './common';
+import { ErrorBanner, Loading, Pager, useLatest } from './common';
 
 const PAGE = 50;
 
@@ -193,31 +193,13 @@ export function DatasetView(props: IDatasetViewProps): JSX.Element {
               </tbody>
             </table>
           </div>
-          <div className="jp-llmlab-toolbar">
-            <button
-              type="button"
-              className="jp-llmlab-button"
-              aria-label="Previous rows"
-              disabled={offset === 0}
-              onClick={() => setOffset(Math.max(0, offset - PAGE))}
-            >
-              ‹ Previous
-            </button>
-            <span className="jp-llmlab-count" aria-live="polite">
-              {rows
-                ? `Rows ${rows.total === 0 ? 0 : offset + 1}–${offset + rows.items.length} of ${rows.total}`
-                : ''}
-            </span>
-            <button
-              type="button"
-              className="jp-llmlab-button"
-              aria-label="Next rows"
-              disabled={!rows || rows.next_offset === null}
-              onClick={() => setOffset(offset + PAGE)}
-            >
-              Next ›
-            </button>
-          </div>
+          <Pager
+            noun="rows"
+            offset={offset}
+            pageSize={PAGE}
+            page={rows}
+            onOffset={setOffset}
+          />
         </>
       )}
     </div>

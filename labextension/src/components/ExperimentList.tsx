@@ -7,7 +7,7 @@ import * as React from 'react';
 import type { LlmLabModel } from '../model';
 import type { IExperiment } from '../tokens';
 import { experimentIsLive, formatDate, progressPercent } from '../utils';
-import { ErrorBanner, useLatest } from './common';
+import { ErrorBanner, usePagedList } from './common';
 import { usePolling, VisibilityCheck } from './poll';
 
 export interface IExperimentListProps {
@@ -24,70 +24,19 @@ const IDLE_MS = 10000;
 
 export function ExperimentList(props: IExperimentListProps): JSX.Element {
   const { model, project, onOpen, onNew, isVisible } = props;
-  const [items, setItems] = React.useState<IExperiment[]>([]);
   const [active, setActive] = React.useState<Record<string, boolean>>({});
-  const [nextOffset, setNextOffset] = React.useState<number | null>(null);
-  const [error, setError] = React.useState<unknown>(null);
-  const [loading, setLoading] = React.useState(false);
-  const [reloadCount, setReloadCount] = React.useState(0);
-  const latest = useLatest();
-
-  const load = React.useCallback(
-    async (offset: number) => {
-      if (!project) {
-        return;
-      }
-      const isCurrent = latest();
-      setLoading(true);
-      try {
-        const page = await model.client.listExperiments(project, {
-          offset,
-          limit: model.settings.pageSize
-        });
-        if (isCurrent()) {
-          setItems(previous =>
-            offset === 0 ? page.items : previous.concat(page.items)
-          );
-          setNextOffset(page.items.length > 0 ? page.next_offset : null);
-          setError(null);
-        }
-      } catch (err) {
-        if (isCurrent()) {
-          setError(err);
-        }
-      } finally {
-        if (isCurrent()) {
-          setLoading(false);
-        }
-      }
-    },
-    [model, project, latest]
-  );
-
-  React.useEffect(() => {
-    void load(0);
-  }, [load, reloadCount]);
-
-  React.useEffect(() => {
-    const onChanged = (
-      _: unknown,
-      change: { kind: string; project: string; name?: string }
-    ) => {
-      if (change.kind === 'experiment' && change.project === project) {
+  const { items, setItems, nextOffset, error, setError, loading, load } =
+    usePagedList(
+      model,
+      project,
+      'experiment',
+      (p, page) => model.client.listExperiments(p, page),
+      change => {
         if (change.name) {
           setActive(previous => ({ ...previous, [change.name!]: true }));
         }
-        setReloadCount(count => count + 1);
       }
-    };
-    const onRefresh = () => setReloadCount(count => count + 1);
-    model.changed.connect(onChanged);
-    model.refreshRequested.connect(onRefresh);
-    return () => {
-      model.changed.disconnect(onChanged);
-      model.refreshRequested.disconnect(onRefresh);
-    };
-  }, [model, project]);
+    );
 
   const live = items
     .filter(exp => experimentIsLive(exp.status, !!active[exp.name]))

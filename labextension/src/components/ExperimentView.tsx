@@ -25,7 +25,7 @@ import {
   scorerCells,
   scorerNames
 } from '../utils';
-import { ErrorBanner, Loading, TextBlock, useLatest } from './common';
+import { ErrorBanner, Loading, Pager, TextBlock, useLatest } from './common';
 import { ProgressBar, StatusBadge } from './ExperimentList';
 import { usePolling, VisibilityCheck } from './poll';
 
@@ -421,31 +421,13 @@ export function ExperimentView(props: IExperimentViewProps): JSX.Element {
           </tbody>
         </table>
       </div>
-      <div className="jp-llmlab-toolbar">
-        <button
-          type="button"
-          className="jp-llmlab-button"
-          aria-label="Previous results"
-          disabled={offset === 0}
-          onClick={() => setOffset(Math.max(0, offset - PAGE))}
-        >
-          ‹ Previous
-        </button>
-        <span className="jp-llmlab-count" aria-live="polite">
-          {results
-            ? `Results ${results.total === 0 ? 0 : offset + 1}–${offset + results.items.length} of ${results.total}`
-            : ''}
-        </span>
-        <button
-          type="button"
-          className="jp-llmlab-button"
-          aria-label="Next results"
-          disabled={!results || results.next_offset === null}
-          onClick={() => setOffset(offset + PAGE)}
-        >
-          Next ›
-        </button>
-      </div>
+      <Pager
+        noun="results"
+        offset={offset}
+        pageSize={PAGE}
+        page={results}
+        onOffset={setOffset}
+      />
     </div>
   );
 }

@@ -4,7 +4,9 @@
  */
 import * as React from 'react';
 
+import type { IChange, LlmLabModel } from '../model';
 import { errorMessage } from '../request';
+import type { IPage } from '../tokens';
 
 export function ErrorBanner(props: {
   error: unknown;
@@ -148,4 +150,140 @@ export function useLatest(): () => () => boolean {
     const mine = ++counter.current;
     return () => mine === counter.current;
   }, []);
+}
+
+/** A paged listing of one kind of resource of a project (see `usePagedList`). */
+export interface IPagedList<T> {
+  items: T[];
+  setItems: React.Dispatch<React.SetStateAction<T[]>>;
+  nextOffset: number | null;
+  error: unknown;
+  setError: (error: unknown) => void;
+  loading: boolean;
+  /** Load the page at `offset` (0 replaces the items, later pages append). */
+  load: (offset: number) => Promise<void>;
+}
+
+/**
+ * The items of a project listing, page by page: loaded when shown, and
+ * again when the model reports a change of `kind` in this project (then
+ * `onChange` is called too) or a refresh is asked for. A reply that arrives
+ * after a newer request is dropped.
+ */
+export function usePagedList<T>(
+  model: LlmLabModel,
+  project: string,
+  kind: IChange['kind'],
+  fetchPage: (
+    project: string,
+    page: { offset: number; limit: number }
+  ) => Promise<IPage<T>>,
+  onChange?: (change: IChange) => void
+): IPagedList<T> {
+  const [items, setItems] = React.useState<T[]>([]);
+  const [nextOffset, setNextOffset] = React.useState<number | null>(null);
+  const [error, setError] = React.useState<unknown>(null);
+  const [loading, setLoading] = React.useState(false);
+  const [reloadCount, setReloadCount] = React.useState(0);
+  const latest = useLatest();
+  const fetchRef = React.useRef(fetchPage);
+  fetchRef.current = fetchPage;
+  const onChangeRef = React.useRef(onChange);
+  onChangeRef.current = onChange;
+
+  const load = React.useCallback(
+    async (offset: number) => {
+      if (!project) {
+        return;
+      }
+      const isCurrent = latest();
+      setLoading(true);
+      try {
+        const page = await fetchRef.current(project, {
+          offset,
+          limit: model.settings.pageSize
+        });
+        if (isCurrent()) {
+          setItems(previous =>
+            offset === 0 ? page.items : previous.concat(page.items)
+          );
+          setNextOffset(page.items.length > 0 ? page.next_offset : null);
+          setError(null);
+        }
+      } catch (err) {
+        if (isCurrent()) {
+          setError(err);
+        }
+      } finally {
+        if (isCurrent()) {
+          setLoading(false);
+        }
+      }
+    },
+    [model, project, latest]
+  );
+
+  React.useEffect(() => {
+    void load(0);
+  }, [load, reloadCount]);
+
+  React.useEffect(() => {
+    const onChanged = (_: unknown, change: IChange) => {
+      if (change.kind === kind && change.project === project) {
+        onChangeRef.current?.(change);
+        setReloadCount(count => count + 1);
+      }
+    };
+    const onRefresh = () => setReloadCount(count => count + 1);
+    model.changed.connect(onChanged);
+    model.refreshRequested.connect(onRefresh);
+    return () => {
+      model.changed.disconnect(onChanged);
+      model.refreshRequested.disconnect(onRefresh);
+    };
+  }, [model, project, kind]);
+
+  return { items, setItems, nextOffset, error, setError, loading, load };
+}
+
+/**
+ * Previous / next buttons and "Rows 1–50 of 120" for an offset-paged table;
+ * `noun` is the plural shown ("rows", "results").
+ */
+export function Pager(props: {
+  noun: string;
+  offset: number;
+  pageSize: number;
+  page: { items: unknown[]; total: number; next_offset: number | null } | null;
+  onOffset: (offset: number) => void;
+}): JSX.Element {
+  const { noun, offset, pageSize, page, onOffset } = props;
+  const title = noun.charAt(0).toUpperCase() + noun.slice(1);
+  return (
+    <div className="jp-llmlab-toolbar">
+      <button
+        type="button"
+        className="jp-llmlab-button"
+        aria-label={`Previous ${noun}`}
+        disabled={offset === 0}
+        onClick={() => onOffset(Math.max(0, offset - pageSize))}
+      >
+        ‹ Previous
+      </button>
+      <span className="jp-llmlab-count" aria-live="polite">
+        {page
+          ? `${title} ${page.total === 0 ? 0 : offset + 1}–${offset + page.items.length} of ${page.total}`
+          : ''}
+      </span>
+      <button
+        type="button"
+        className="jp-llmlab-button"
+        aria-label={`Next ${noun}`}
+        disabled={!page || page.next_offset === null}
+        onClick={() => onOffset(offset + pageSize)}
+      >
+        Next ›
+      </button>
+    </div>
+  );
 }

@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Int, Unicode, default
@@ -27,6 +27,9 @@ from .config import LlmLabConfig, local_user_name
 from .exceptions import LlmLabError
 from .metrics import Metrics, activate
 from .services import Caller, Services
+
+if TYPE_CHECKING:
+    from .server.prompt_cache import PromptCatalogCache
 
 T = TypeVar("T")
 
@@ -72,8 +75,19 @@ class LlmLabApp(ExtensionApp):
         "connection; the pool of the store has room for twice as many.",
     )
 
+    catalog_cache_max_versions = Int(
+        50_000,
+        min=0,
+        config=True,
+        help="Keep an in-memory copy of each recently read project's prompt catalogue (up to "
+        "this many versions; larger projects are read from the database) and answer the "
+        "prompt list, prompt, version and resolve reads from it while a one-row check shows "
+        "nothing changed. 0 turns the copy off.",
+    )
+
     services: Services
     metrics: Metrics
+    catalog: PromptCatalogCache | None = None
     _pool: ThreadPoolExecutor | None = None
 
     @default("server_user")
@@ -86,6 +100,12 @@ class LlmLabApp(ExtensionApp):
 
     @property
     def users_identified(self) -> bool:
+        known = self.__dict__.get("_users_identified")
+        if known is None:
+            known = self.__dict__["_users_identified"] = self._identifies_users()
+        return bool(known)
+
+    def _identifies_users(self) -> bool:
         if self.identifies_users is not None:
             return bool(self.identifies_users)
         from jupyter_server.auth.identity import (
@@ -105,9 +125,17 @@ class LlmLabApp(ExtensionApp):
         self.metrics.watch_store(self.services.store)
         self._ensured: set[str] = set()
         self.settings["llmlab_metrics"] = self.metrics
+        if self.catalog_cache_max_versions > 0:
+            from .server.prompt_cache import PromptCatalogCache
+
+            self.catalog = PromptCatalogCache(
+                self.services.store, max_versions=self.catalog_cache_max_versions
+            )
         owner = self.default_project_owner
         if owner:
             self._ensure_default(Caller(owner))
+        if self.catalog is not None:
+            self.catalog.warm(self.llmlab_config.default_project)
         self.services.executor.start()  # job workers + scheduler (no browser needed)
         from .experiments.background import BackgroundRuns
 
@@ -177,6 +205,9 @@ class LlmLabApp(ExtensionApp):
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
+        if self.catalog is not None:
+            self.catalog.close()
+            self.catalog = None
         background = getattr(self, "background", None)
         if background is not None:
             import asyncio

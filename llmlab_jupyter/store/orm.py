@@ -114,6 +114,21 @@ class LabelRow(Audited, Base):
     updated_by: Mapped[str] = mapped_column(String(200))
 
 
+class CatalogGenerationRow(Base):
+    """A counter per project that every change to its prompts, labels or members moves on.
+
+    Database triggers (migration 0008) bump it in the writing transaction, whichever process
+    or code path writes, so a cached copy of a project's prompt catalogue is known to be
+    current by reading one row (see ``server/prompt_cache.py``).
+    """
+
+    __tablename__ = "catalog_generations"
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    generation: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class LabelEventRow(Audited, Base):
     __tablename__ = "label_events"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -45,6 +45,8 @@ if TYPE_CHECKING:
 
 AUTH_RESOURCE = "llmlab"
 Action = Literal["read", "write"]
+#: answers a read from a current catalogue copy, or ``None`` (see :func:`operation`)
+Cached = Callable[..., "bytes | None"]
 
 #: error_code for HTTP errors raised by tornado or jupyter-server rather than by us.
 HTTP_ERROR_CODES = {
@@ -98,12 +100,18 @@ def operation(
     alt_status: tuple[int, ...] = (),
     errors: tuple[int, ...] = (400, 403, 404),
     content_type: str = "application/json",
+    cached: Cached | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Awaitable[None]]]:
     """Declare an authenticated, authorized REST operation (see the module docstring).
 
     The method receives the path arguments, then ``query=`` and ``body=`` models when declared,
     and returns a pydantic model, a :class:`Reply`, ``bytes`` (for non-JSON content) or
     ``None`` (204).
+
+    ``cached`` (prompt reads only) answers from the server's current copy of the project's
+    prompt catalogue, on the event loop: called as ``cached(handler, view, *args[1:],
+    **kwargs)`` once the caller is known to have a role in project ``args[0]``, it returns the
+    response body, or ``None`` to let the method answer (see ``server/prompt_cache.py``).
     """
     meta = Operation(
         action, summary, response, status, query, body, raw_body, alt_status, errors, content_type
@@ -121,6 +129,12 @@ def operation(
                     kwargs["query"] = self.parse_query(query)
                 if body is not None:
                     kwargs["body"] = self.parse_body(body)
+                if cached is not None:
+                    hit = self.from_catalog(cached, args, kwargs)
+                    if hit is not None:
+                        self.set_status(meta.status)
+                        self.finish(hit)
+                        return
                 if is_async:
                     result = await method(self, *args, **kwargs)
                 else:  # the blocking service call runs in the app's pool, not on the loop
@@ -190,6 +204,26 @@ class LlmLabHandler(ExtensionHandlerMixin, APIHandler):
     def caller(self) -> Caller:
         """The calling user, from the request's ``current_user`` (see ``LlmLabApp.caller_for``)."""
         return self.llmlab.caller_for(self.current_user)
+
+    def from_catalog(
+        self, cached: Cached, args: tuple[str, ...], kwargs: dict[str, Any]
+    ) -> bytes | None:
+        """The body ``cached`` gives from the current catalogue of project ``args[0]``, if
+        the caller may read it; ``None`` (the ordinary path answers) otherwise."""
+        catalog = self.llmlab.catalog
+        if catalog is None:
+            return None
+        try:
+            view = catalog.current(args[0])
+            if view is None or not view.can_read(self.caller.user):
+                return None
+            body = cached(self, view, *args[1:], **kwargs)
+        except Exception:  # the ordinary path still answers; never a 500 from the copy
+            self.log.exception("llmlab: answering from the prompt catalogue copy failed")
+            return None
+        if body is not None:
+            catalog.served += 1
+        return body
 
     # -- input --------------------------------------------------------------------------
     def reject_nul(self, args: tuple[str, ...]) -> None:

@@ -8,11 +8,54 @@ from ... import prompts as tpl
 from ...exceptions import InvalidInput
 from ...models import CreatePromptVersion, Label, Prompt, PromptVersion
 from .. import schemas as s
+from ..prompt_cache import CatalogView
 from .base import LlmLabHandler, Reply, operation, to_int
 
 
+def _valid_label(label: str | None) -> bool:
+    try:
+        return label is None or tpl.validate_slug(label, "label") == label
+    except InvalidInput:
+        return False
+
+
+def _cached_list(h: LlmLabHandler, view: CatalogView, *, query: Any) -> bytes | None:
+    if query.limit > h.llmlab.llmlab_config.max_page_size or not _valid_label(query.label or None):
+        return None
+    return view.page(
+        sort=query.sort,
+        search=query.search or None,
+        label=query.label or None,
+        limit=query.limit,
+        offset=query.offset,
+    )
+
+
+def _cached_version(h: LlmLabHandler, view: CatalogView, name: str, number: str) -> bytes | None:
+    if not (number.isascii() and number.isdigit()) or len(number) > 10:
+        return None
+    return view.version(name, int(number))
+
+
+def _cached_resolve(h: LlmLabHandler, view: CatalogView, name: str, *, query: Any) -> bytes | None:
+    if not _valid_label(query.label):
+        return None
+    return view.resolve(
+        name,
+        version=query.version,
+        label=query.label,
+        fallback_to_latest=query.fallback_to_latest,
+    )
+
+
 class PromptsHandler(LlmLabHandler):
-    @operation("read", "List prompts", response=s.ListPromptsResponse, query=s.ListPromptsQuery)
+    @operation(
+        "read",
+        "List prompts",
+        response=s.ListPromptsResponse,
+        query=s.ListPromptsQuery,
+        cached=_cached_list,
+    )
     def get(self, project: str, *, query: Any) -> s.ListPromptsResponse:
         items = self.services.prompts.list(
             self.caller,
@@ -29,7 +72,12 @@ class PromptsHandler(LlmLabHandler):
 
 
 class PromptHandler(LlmLabHandler):
-    @operation("read", "A prompt: latest version number, labels", response=Prompt)
+    @operation(
+        "read",
+        "A prompt: latest version number, labels",
+        response=Prompt,
+        cached=lambda h, view, name: view.prompt(name),
+    )
     def get(self, project: str, name: str) -> Prompt:
         return self.services.prompts.info(self.caller, project, name)
 
@@ -75,7 +123,7 @@ class PromptVersionsHandler(LlmLabHandler):
 
 
 class PromptVersionHandler(LlmLabHandler):
-    @operation("read", "One version by number", response=PromptVersion)
+    @operation("read", "One version by number", response=PromptVersion, cached=_cached_version)
     def get(self, project: str, name: str, number: str) -> PromptVersion:
         return self.services.prompts.get(
             self.caller, project, name, version=to_int(number, "number")
@@ -88,6 +136,7 @@ class ResolveHandler(LlmLabHandler):
         "The version a label (default production) or number points at",
         response=PromptVersion,
         query=s.ResolveQuery,
+        cached=_cached_resolve,
     )
     def get(self, project: str, name: str, *, query: Any) -> PromptVersion:
         return self.services.prompts.get(

@@ -1,0 +1,168 @@
+"""A project's whole prompt catalogue in one read, and the one-row check that it is current.
+
+The ``catalog_generations`` counter (migration 0008) is moved on by database triggers whenever
+a project's prompts, versions, labels or members change, in the writing transaction. A copy of
+the catalogue tagged with the ``(project id, generation)`` it was read at is current for as
+long as :meth:`CatalogProbe.key` returns the same pair.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import bindparam, func, select
+
+from .. import models
+from . import convert
+from .orm import (
+    CatalogGenerationRow,
+    LabelRow,
+    MembershipRow,
+    ProjectRow,
+    PromptRow,
+    PromptVersionRow,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from .engine import Transactions
+
+log = logging.getLogger(__name__)
+
+CatalogKey = tuple[int, int]
+
+_KEY_SQL = (
+    "SELECT p.id, g.generation FROM projects p "
+    "JOIN catalog_generations g ON g.project_id = p.id WHERE p.slug = {mark}"
+)
+_KEY = (
+    select(ProjectRow.id, CatalogGenerationRow.generation)
+    .join(CatalogGenerationRow, CatalogGenerationRow.project_id == ProjectRow.id)
+    .where(ProjectRow.slug == bindparam("slug"))
+)
+
+
+@dataclass(frozen=True)
+class CatalogSnapshot:
+    """A project's prompts as of ``key``: members' roles, prompts in the database's name order
+    (its collation), and every version unless there are more than the reader wanted."""
+
+    key: CatalogKey
+    roles: dict[str, str]
+    prompts: list[models.Prompt]
+    versions: list[models.PromptVersion] | None
+
+
+def catalog_snapshot(tx: Transactions, project: str, max_versions: int) -> CatalogSnapshot | None:
+    """Read the catalogue of ``project`` in one transaction; ``None`` if there is no project.
+
+    The key is read first: anything read after it is at least as new, so a copy tagged with
+    it is never newer than its tag claims (a change in between moves the counter past it).
+    """
+    with tx.read() as s:
+        conn = s.connection()
+        found = conn.execute(_KEY, {"slug": project}).first()
+        if found is None:
+            return None
+        pid, generation = int(found[0]), int(found[1])
+        roles = {
+            user: role
+            for user, role in conn.execute(
+                select(MembershipRow.user_name, MembershipRow.role).where(
+                    MembershipRow.project_id == pid
+                )
+            )
+        }
+        rows = conn.execute(
+            select(*PromptRow.__table__.c)
+            .where(PromptRow.project_id == pid)
+            .order_by(PromptRow.name)
+        ).all()
+        labels: dict[int, dict[str, int]] = defaultdict(dict)
+        for prompt_id, name, version in conn.execute(
+            select(LabelRow.prompt_id, LabelRow.name, LabelRow.version)
+            .join(PromptRow, PromptRow.id == LabelRow.prompt_id)
+            .where(PromptRow.project_id == pid)
+            .order_by(LabelRow.prompt_id, LabelRow.name)
+        ):
+            labels[prompt_id][name] = version
+        prompts = [convert.prompt(r, project, labels.get(r.id, {})) for r in rows]
+        in_project = PromptVersionRow.prompt_id.in_(
+            select(PromptRow.id).where(PromptRow.project_id == pid)
+        )
+        count = conn.execute(select(func.count()).where(in_project)).scalar() or 0
+        versions: list[models.PromptVersion] | None = None
+        if count <= max_versions:
+            names = {r.id: r.name for r in rows}
+            versions = []
+            for v in conn.execute(select(*PromptVersionRow.__table__.c).where(in_project)):
+                on = labels.get(v.prompt_id, {})
+                here = [label for label, number in on.items() if number == v.number]
+                versions.append(convert.prompt_version(v, project, names[v.prompt_id], here))
+        return CatalogSnapshot((pid, generation), roles, prompts, versions)
+
+
+class CatalogProbe:
+    """Reads a project's catalogue key on one raw connection of its own (one short query).
+
+    Meant for one thread (the server's event loop). A database error closes the connection
+    and answers ``None`` (the caller then takes its ordinary path); it reconnects at most
+    once every ``retry_after_s`` so an unreachable database is not dialled on every request.
+    """
+
+    def __init__(self, engine: Engine, *, retry_after_s: float = 5.0) -> None:
+        self.engine = engine
+        self.retry_after_s = retry_after_s
+        self._conn: Any = None
+        self._failed_at = float("-inf")
+        self._owner: int | None = None
+        mark = "%(slug)s" if engine.dialect.name == "postgresql" else ":slug"
+        self._sql = _KEY_SQL.format(mark=mark)
+
+    def key(self, project: str) -> CatalogKey | None:
+        """``(project id, generation)`` now, or ``None`` (no such project, or no answer)."""
+        if self._owner is not None and self._owner != threading.get_ident():
+            return None  # one connection, one thread
+        if self._conn is None and time.monotonic() - self._failed_at < self.retry_after_s:
+            return None  # failed a moment ago: do not dial the database on every request
+        try:
+            cur = self._connection().cursor()
+            try:
+                cur.execute(self._sql, {"slug": project})
+                rows = cur.fetchall()  # to the end: SQLite ends the read there
+            finally:
+                cur.close()
+        except Exception as err:  # any failure: not known now, take the ordinary path
+            self._drop(err)
+            return None
+        return (int(rows[0][0]), int(rows[0][1])) if rows else None
+
+    def _connection(self) -> Any:
+        if self._conn is None:
+            fairy = self.engine.raw_connection()
+            conn: Any = fairy.driver_connection
+            fairy.detach()  # its own connection from now on: never handed back to the pool
+            if self.engine.dialect.name == "postgresql":
+                conn.autocommit = True  # each check sees the latest commit; no open tx
+                conn.execute("SET statement_timeout = 2000")
+            self._conn, self._owner = conn, threading.get_ident()
+        return self._conn
+
+    def _drop(self, err: BaseException) -> None:
+        log.warning("llmlab: catalogue check failed (%s); reads take the database path", err)
+        self._failed_at = time.monotonic()
+        self.close()
+
+    def close(self) -> None:
+        conn, self._conn, self._owner = self._conn, None, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # already broken
+                log.debug("llmlab: closing the probe connection failed", exc_info=True)

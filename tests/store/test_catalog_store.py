@@ -1,0 +1,127 @@
+"""The catalogue key (triggers of migration 0008), the one-read snapshot and the key probe."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from llmlab_jupyter.services import Caller
+from llmlab_jupyter.store.catalog_store import CatalogProbe, catalog_snapshot
+
+ALICE, BOB = Caller("alice"), Caller("bob")
+
+
+@pytest.fixture
+def probe(services):
+    services.projects.ensure(ALICE, "default")
+    p = CatalogProbe(services.store.engine, retry_after_s=0)
+    yield p
+    p.close()
+
+
+def test_every_change_to_prompts_labels_or_members_moves_the_key(services, probe):
+    prompts, projects = services.prompts, services.projects
+    keys = [probe.key("default")]
+
+    def moved() -> bool:
+        keys.append(probe.key("default"))
+        return keys[-1] != keys[-2]
+
+    prompts.save(ALICE, "default", "greet", "Hello {{ name }}")
+    assert moved()  # a new prompt and its first version
+    prompts.save(ALICE, "default", "greet", "Hi {{ name }}")
+    assert moved()  # a new version
+    prompts.save(ALICE, "default", "greet", "Hi {{ name }}")
+    assert not moved()  # the same content: nothing written
+    prompts.set_label(ALICE, "default", "greet", "production", 1)
+    assert moved()
+    prompts.set_label(ALICE, "default", "greet", "production", 2)
+    assert moved()
+    prompts.remove_label(ALICE, "default", "greet", "production")
+    assert moved()
+    projects.set_member(ALICE, "default", "bob", "viewer")
+    assert moved()
+    projects.set_member(ALICE, "default", "bob", "editor")
+    assert moved()
+    projects.remove_member(ALICE, "default", "bob")
+    assert moved()
+    # other writes leave it alone: a dataset, another project's prompts
+    services.datasets.import_(ALICE, "default", "rows", [{"q": "a"}])
+    assert not moved()
+    projects.create(BOB, "other")
+    prompts.save(BOB, "other", "greet", "Yo")
+    assert not moved()
+    assert probe.key("other") not in (None, keys[-1])
+    assert all(k is not None and k[0] == keys[0][0] for k in keys)
+    assert probe.key("no-such-project") is None
+
+
+def test_snapshot_is_what_the_store_reads(services):
+    services.projects.ensure(ALICE, "default")
+    services.projects.set_member(ALICE, "default", "bob", "viewer")
+    for name in ("b-two", "a_one", "c.three"):
+        services.prompts.save(ALICE, "default", name, f"{name} {{{{ x }}}}", description="D")
+    services.prompts.save(ALICE, "default", "a_one", "second {{ x }}")
+    services.prompts.set_label(ALICE, "default", "a_one", "production", 1)
+    services.prompts.set_label(ALICE, "default", "a_one", "staging", 1)
+    snap = catalog_snapshot(services.store.tx, "default", max_versions=100)
+    assert snap is not None
+    assert snap.roles == {"alice": "owner", "bob": "viewer"}
+    listed = services.prompts.list(ALICE, "default", limit=100)
+    assert [p.model_dump() for p in snap.prompts] == [p.model_dump() for p in listed]
+    assert snap.versions is not None and len(snap.versions) == 4
+    for v in snap.versions:
+        got = services.prompts.get(ALICE, "default", v.prompt, version=v.number)
+        assert v.model_dump() == got.model_dump()
+    assert next(v for v in snap.versions if v.ref == "a_one@1").labels == ["production", "staging"]
+    # over the limit: the prompts but not the versions
+    assert catalog_snapshot(services.store.tx, "default", max_versions=3).versions is None
+    assert catalog_snapshot(services.store.tx, "missing", max_versions=3) is None
+
+
+def test_probe_answers_none_on_another_thread_and_after_a_lost_connection(services, probe):
+    key = probe.key("default")
+    assert key is not None
+    seen: list[object] = []
+    t = threading.Thread(target=lambda: seen.append(probe.key("default")))
+    t.start()
+    t.join()
+    assert seen == [None]  # one connection, one thread
+    probe._conn.close()  # the database went away under it
+    assert probe.key("default") is None
+    assert probe.key("default") == key  # reconnected (retry_after_s=0)
+
+
+def test_probe_waits_before_it_dials_again(services):
+    services.projects.ensure(ALICE, "default")
+    p = CatalogProbe(services.store.engine, retry_after_s=3600)
+    try:
+        assert p.key("default") is not None
+        p._conn.close()
+        assert p.key("default") is None
+        assert p._conn is None
+        assert p.key("default") is None  # no new connection within the wait
+        assert p._conn is None
+    finally:
+        p.close()
+
+
+def test_migration_0008_goes_down_and_up_again(services, probe):
+    from sqlalchemy import inspect
+
+    from llmlab_jupyter.store.engine import current_revision, downgrade_to
+
+    engine = services.store.engine
+    services.prompts.save(ALICE, "default", "greet", "Hello")
+    before = probe.key("default")
+    probe.close()
+    downgrade_to(engine, "0007")
+    assert "catalog_generations" not in inspect(engine).get_table_names()
+    services.prompts.save(ALICE, "default", "greet", "Hello again")  # no trigger left behind
+    services.store.upgrade()
+    assert current_revision(engine) == "0008"
+    after = probe.key("default")
+    assert before is not None and after is not None and after[0] == before[0]
+    services.prompts.save(ALICE, "default", "greet", "Hello a third time")
+    assert probe.key("default") != after

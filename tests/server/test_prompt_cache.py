@@ -34,8 +34,8 @@ PROMPTS = {
 
 def _seed(services: Services) -> None:
     services.projects.ensure(ALICE, "default")
-    for name, description in PROMPTS.items():
-        services.prompts.save(ALICE, "default", name, f"{name}: {{{{ x }}}}", description=description)
+    for name, text in PROMPTS.items():
+        services.prompts.save(ALICE, "default", name, f"{name}: {{{{ x }}}}", description=text)
     services.prompts.save(ALICE, "default", "a_b", "second {{ x }}")
     services.prompts.set_label(ALICE, "default", "a_b", "production", 1)
     services.prompts.set_label(ALICE, "default", "b", "production", 1)
@@ -166,9 +166,7 @@ async def test_bad_requests_get_the_same_errors_with_the_cache(api, jp_serverapp
     assert_error(await api("GET", "projects/nope/prompts/a_b"), 404)
 
 
-async def test_a_failing_check_or_view_falls_back_to_the_database(
-    api, jp_serverapp, monkeypatch
-):
+async def test_a_failing_check_or_view_falls_back_to_the_database(api, jp_serverapp, monkeypatch):
     app = _app(jp_serverapp)
     _seed(app.services)
     await _until_cached(app)

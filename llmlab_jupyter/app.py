@@ -172,13 +172,21 @@ class LlmLabApp(ExtensionApp):
 
     def caller_for(self, user: Any) -> Caller:
         """The :class:`Caller` for a request's ``current_user``."""
-        if not self.users_identified:
-            caller = Caller(self.server_user)
-        else:
-            caller = Caller(str(getattr(user, "username", "") or ""))
+        caller = Caller(self._user_name(user))
         if caller.user not in self._ensured:
             self._ensure_default(caller)
         return caller
+
+    def known_caller(self, user: Any) -> Caller | None:
+        """The caller, if :meth:`caller_for` has nothing left to set up (no database write);
+        ``None`` otherwise. For work on the event loop, which must not wait on a write."""
+        name = self._user_name(user)
+        return Caller(name) if name in self._ensured else None
+
+    def _user_name(self, user: Any) -> str:
+        if not self.users_identified:
+            return str(self.server_user)
+        return str(getattr(user, "username", "") or "")
 
     def _ensure_default(self, caller: Caller) -> None:
         """The default project exists (owned by the first user to need it)."""

@@ -112,7 +112,10 @@ async def test_cached_reads_equal_the_database_and_follow_every_write(
     _seed(app.services)
     await api("PUT", "projects/default/members/bob", json_body={"role": "viewer"})
     await _until_cached(app)
+    # a user's first request sets them up (a database write): never answered on the loop
     served = app.catalog.served
+    assert (await _json(api, f"{BASE}/z9", user="bob"))["name"] == "z9"
+    assert app.catalog.served == served
     svc = app.services
     assert await _json(api, f"{BASE}/a_b") == svc.prompts.info(ALICE, "default", "a_b").model_dump(
         mode="json"

@@ -214,10 +214,15 @@ class LlmLabHandler(ExtensionHandlerMixin, APIHandler):
         if catalog is None:
             return None
         try:
+            caller = self.llmlab.known_caller(self.current_user)
+            if caller is None:
+                return None  # its first request sets the user up (a write): not on the loop
             view = catalog.current(args[0])
-            if view is None or not view.can_read(self.caller.user):
+            if view is None or not view.can_read(caller.user):
                 return None
             body = cached(self, view, *args[1:], **kwargs)
+        except LlmLabError:
+            return None  # the ordinary path gives the error
         except Exception:  # the ordinary path still answers; never a 500 from the copy
             self.log.exception("llmlab: answering from the prompt catalogue copy failed")
             return None

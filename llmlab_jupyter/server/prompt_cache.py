@@ -23,6 +23,7 @@ from __future__ import annotations
 import bisect
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -185,18 +186,30 @@ class PromptCatalogCache:
     """The views of the projects recently read, checked against the database on every use.
 
     :meth:`current` runs on the server's event loop (one short indexed query); rebuilds run on
-    one background thread. At most ``max_projects`` views are kept (the oldest go first), and
-    a project with more than ``max_versions`` versions is not copied at all.
+    one background thread, and a project is rebuilt again only ``min_rebuild_interval_s`` (or
+    twice its last build time) after its last build, so a stream of writes does not keep the
+    server rebuilding: reads go to the database meanwhile. At most ``max_projects`` views are
+    kept (the oldest go first); a project with more than ``max_versions`` versions is not
+    copied at all.
     """
 
-    def __init__(self, store: SQLStore, *, max_versions: int, max_projects: int = 32) -> None:
+    def __init__(
+        self,
+        store: SQLStore,
+        *,
+        max_versions: int,
+        max_projects: int = 32,
+        min_rebuild_interval_s: float = 0.5,
+    ) -> None:
         self.store = store
+        self.min_rebuild_interval_s = min_rebuild_interval_s
         self.max_versions = max_versions
         self.max_projects = max_projects
         self._probe = CatalogProbe(store.engine)
         self._views: dict[str, CatalogView] = {}
         self._building: set[str] = set()
         self._too_big: dict[str, CatalogKey] = {}
+        self._rest: dict[str, float] = {}  # no rebuild of the project before this time
         self._lock = threading.Lock()
         self._builder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llmlab-catalog")
         self.builds = 0  # views built
@@ -210,7 +223,7 @@ class PromptCatalogCache:
         view = self._views.get(project)
         if view is not None and view.key == key:
             return view
-        if self._too_big.get(project) != key:
+        if self._too_big.get(project) != key and time.monotonic() >= self._rest.get(project, 0):
             self._schedule(project)
         return None
 
@@ -226,6 +239,7 @@ class PromptCatalogCache:
                 self._building.discard(project)
 
     def _build(self, project: str) -> None:
+        started = time.monotonic()
         try:
             snap = catalog_snapshot(self.store.tx, project, self.max_versions)
             if snap is None:
@@ -245,6 +259,9 @@ class PromptCatalogCache:
         except Exception:  # a failed rebuild only means the ordinary path keeps serving
             log.exception("llmlab: rebuilding the prompt catalogue of %r failed", project)
         finally:
+            # while writes keep coming, rebuild at most about a third of the time
+            took = time.monotonic() - started
+            self._rest[project] = time.monotonic() + max(self.min_rebuild_interval_s, 2 * took)
             with self._lock:
                 self._building.discard(project)
 

@@ -195,3 +195,19 @@ async def test_a_project_over_the_version_limit_is_read_from_the_database(api, j
         await asyncio.sleep(0.02)
     assert app.catalog.current("default") is None
     assert app.catalog.served == 0
+
+
+async def test_a_stream_of_writes_does_not_keep_the_server_rebuilding(
+    api, jp_serverapp, other_process
+):
+    app = _app(jp_serverapp)
+    app.catalog.min_rebuild_interval_s = 3600
+    _seed(app.services)
+    await _until_cached(app)
+    builds = app.catalog.builds
+    for i in range(5):
+        other_process.prompts.save(ALICE, "default", "a_b", f"version {i + 3}")
+        assert (await _json(api, f"{BASE}/a_b"))["latest_version"] == i + 3  # from the database
+    await asyncio.sleep(0.3)
+    assert app.catalog.builds == builds
+    assert app.catalog.current("default") is None

@@ -55,6 +55,8 @@ class CatalogView:
     orders: dict[str, list[int]]
     haystack: str | None  # lower-cased "name\x01description" entries joined by "\x00"
     starts: list[int] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)  # the same entries, one per prompt
+    trigrams: dict[str, list[int]] | None = None  # trigram -> indexes whose text has it
     _label_cache: dict[tuple[str, str], list[int]] = field(default_factory=dict)
 
     @classmethod
@@ -79,7 +81,11 @@ class CatalogView:
             for t in texts:
                 starts.append(pos)
                 pos += len(t) + 1
-            haystack = "\x00".join(t.lower() for t in texts)
+            texts = [t.lower() for t in texts]
+            haystack = "\x00".join(texts)
+        else:
+            texts = []
+        trigrams = _trigram_index(texts) if len(haystack or "") <= TRIGRAM_MAX_CHARS else None
         versions = None
         if snap.versions is not None:
             versions = {(v.prompt, v.number): v.model_dump_json().encode() for v in snap.versions}
@@ -95,6 +101,8 @@ class CatalogView:
             orders=orders,
             haystack=haystack,
             starts=starts,
+            texts=texts,
+            trigrams=trigrams,
         )
 
     def can_read(self, user: str) -> bool:
@@ -170,6 +178,8 @@ class CatalogView:
         if hay is None or not needle.isascii() or any(c in needle for c in _SEPARATORS):
             return None
         needle = needle.lower()
+        if self.trigrams is not None and len(needle) >= 3:
+            return self._search_trigrams(needle, enough)
         found: list[int] = []
         starts, n = self.starts, len(self.starts)
         pos = hay.find(needle)
@@ -180,6 +190,36 @@ class CatalogView:
                 break
             pos = hay.find(needle, starts[i + 1])
         return found
+
+    def _search_trigrams(self, needle: str, enough: int | None) -> list[int]:
+        """Candidates from the needle's rarest trigrams, each checked by a substring test."""
+        assert self.trigrams is not None
+        lists = sorted(
+            (self.trigrams.get(needle[k : k + 3], []) for k in range(len(needle) - 2)), key=len
+        )
+        if not lists[0]:
+            return []
+        candidates = set(lists[0]).intersection(*lists[1:3]) if len(lists) > 1 else lists[0]
+        found = []
+        texts = self.texts
+        for i in sorted(candidates):
+            if needle in texts[i]:
+                found.append(i)
+                if enough is not None and len(found) >= enough:
+                    break
+        return found
+
+
+#: a trigram index is built when the lower-cased names and descriptions total at most this
+TRIGRAM_MAX_CHARS = 500_000
+
+
+def _trigram_index(texts: list[str]) -> dict[str, list[int]]:
+    index: dict[str, list[int]] = {}
+    for i, text in enumerate(texts):
+        for gram in {text[k : k + 3] for k in range(len(text) - 2)}:
+            index.setdefault(gram, []).append(i)
+    return index
 
 
 class PromptCatalogCache:
@@ -198,7 +238,7 @@ class PromptCatalogCache:
         store: SQLStore,
         *,
         max_versions: int,
-        max_projects: int = 32,
+        max_projects: int = 8,
         min_rebuild_interval_s: float = 0.5,
     ) -> None:
         self.store = store

@@ -52,6 +52,7 @@ def test_the_view_lists_pages_searches_and_sorts_as_the_database(services):
     _seed(services)
     view = _view(services)
     searches = [None, "a", "A", "_", "%", "/", "-b", "case", "SURE", "100%", "zzz", "a-b"]
+    searches += ["sur", "under_score", "nder_", "% and", "dash"]  # trigram lookups
     labels = [None, "production", "staging", "nope"]
     pages = [(2, 0), (2, 3), (100, 0), (3, 100)]
     for sort, search, label, (limit, offset) in itertools.product(SORTS, searches, labels, pages):
@@ -62,6 +63,18 @@ def test_the_view_lists_pages_searches_and_sorts_as_the_database(services):
         want = ListPromptsResponse(items=items, next_offset=next_offset(offset, limit, len(items)))
         assert got is not None
         assert json.loads(got) == want.model_dump(mode="json"), (sort, search, label, offset)
+
+
+def test_the_view_searches_the_same_without_its_trigram_index(services):
+    _seed(services)
+    view = _view(services)
+    assert view.trigrams is not None
+    needles = ["sur", "under_score", "case", "a-b", "zzz", "ab", "b"]
+    indexed = [view.page(sort="name", search=n, label=None, limit=5, offset=0) for n in needles]
+    view.trigrams = None  # as for a catalogue too large to index
+    assert indexed == [
+        view.page(sort="name", search=n, label=None, limit=5, offset=0) for n in needles
+    ]
 
 
 def test_the_view_declines_what_it_cannot_answer_exactly(services):

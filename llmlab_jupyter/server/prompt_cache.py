@@ -192,17 +192,14 @@ class CatalogView:
         return found
 
     def _search_trigrams(self, needle: str, enough: int | None) -> list[int]:
-        """Candidates from the needle's rarest trigrams, each checked by a substring test."""
+        """The prompts having the needle's rarest trigram, in name order, each checked by a
+        substring test (stopping after ``enough`` matches)."""
         assert self.trigrams is not None
-        lists = sorted(
-            (self.trigrams.get(needle[k : k + 3], []) for k in range(len(needle) - 2)), key=len
-        )
-        if not lists[0]:
-            return []
-        candidates = set(lists[0]).intersection(*lists[1:3]) if len(lists) > 1 else lists[0]
+        grams = {needle[k : k + 3] for k in range(len(needle) - 2)}
+        rarest = min((self.trigrams.get(g, []) for g in grams), key=len)
         found = []
         texts = self.texts
-        for i in sorted(candidates):
+        for i in rarest:  # ascending: built in name order
             if needle in texts[i]:
                 found.append(i)
                 if enough is not None and len(found) >= enough:

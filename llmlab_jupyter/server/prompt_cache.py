@@ -85,7 +85,9 @@ class CatalogView:
             haystack = "\x00".join(texts)
         else:
             texts = []
-        trigrams = _trigram_index(texts) if len(haystack or "") <= TRIGRAM_MAX_CHARS else None
+        trigrams = None
+        if haystack is not None and len(haystack) <= TRIGRAM_MAX_CHARS:
+            trigrams = _trigram_index(texts)
         versions = None
         if snap.versions is not None:
             versions = {(v.prompt, v.number): v.model_dump_json().encode() for v in snap.versions}

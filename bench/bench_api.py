@@ -13,7 +13,9 @@ PostgreSQL. Seeding is idempotent: run again against the same ``--database-url``
 
 The prompt routes are answered from the server's in-memory catalogue (``--no-catalog-cache``
 measures the database path instead). jupyter-server's own ``/api/status`` is timed under the
-same load first: the floor of any route in this server process on this machine.
+same load first: the floor of any route in this server process on this machine. The last
+column is the server process's CPU time per request (user + system, from psutil), which does
+not depend on how busy the rest of the machine is as much as latency does.
 
     .venv/bin/python bench/bench_api.py [--prompts 10000] [--results 1000000] [--clients 50]
         [--seconds 10] [--database-url postgresql://postgres@127.0.0.1:5432/llmlab_bench]
@@ -275,6 +277,7 @@ async def run_route(base: str, label: str, make_path, clients: int, seconds: flo
             )
         )
         latencies: list[float] = []
+        cpu_before = _server_cpu_s()
         started = time.perf_counter()
         deadline = started + seconds
         errors = sum(
@@ -283,6 +286,7 @@ async def run_route(base: str, label: str, make_path, clients: int, seconds: flo
             )
         )
         wall = time.perf_counter() - started
+        cpu = _server_cpu_s() - cpu_before
     latencies.sort()
     q = statistics.quantiles(latencies, n=100)
     return {
@@ -293,7 +297,22 @@ async def run_route(base: str, label: str, make_path, clients: int, seconds: flo
         "p50": q[49],
         "p95": q[94],
         "p99": q[98],
+        "cpu_ms": cpu * 1000 / max(1, len(latencies)),
     }
+
+
+def _server_cpu_s() -> float:
+    """CPU seconds used so far by the ``jupyter server`` child process (0 if not found)."""
+    import psutil
+
+    for child in psutil.Process().children():
+        try:
+            if "jupyter_server" in " ".join(child.cmdline()):
+                times = child.cpu_times()
+                return float(times.user + times.system)
+        except psutil.Error:
+            continue
+    return 0.0
 
 
 def main() -> int:
@@ -440,14 +459,14 @@ def main() -> int:
 
 _HEADER = (
     f"{'route':42} {'requests':>8} {'err':>4} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} "
-    f"{'p99 ms':>7}"
+    f"{'p99 ms':>7} {'server CPU ms/req':>17}"
 )
 
 
 def _row(r: dict) -> str:
     return (
         f"{r['route']:42} {r['requests']:>8} {r['errors']:>4} {r['rps']:>7.1f} "
-        f"{r['p50']:>7.1f} {r['p95']:>7.1f} {r['p99']:>7.1f}"
+        f"{r['p50']:>7.1f} {r['p95']:>7.1f} {r['p99']:>7.1f} {r['cpu_ms']:>17.2f}"
     )
 
 

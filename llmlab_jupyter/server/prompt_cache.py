@@ -28,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..services.prompts import SORTS
 from ..store.catalog_store import CatalogKey, CatalogProbe, CatalogSnapshot, catalog_snapshot
 from .schemas import next_offset
 
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SORTS = ("name", "-name", "updated_at", "-updated_at")
 _SEPARATORS = ("\x00", "\x01")
 
 
@@ -46,8 +46,7 @@ class CatalogView:
 
     key: CatalogKey
     roles: dict[str, str]
-    names: list[str]  # the database's name order
-    items: list[bytes]  # the serialised prompts, in that order
+    items: list[bytes]  # the serialised prompts, in the database's name order
     labels: list[dict[str, int]]
     latest: list[int]
     index: dict[str, int]
@@ -94,7 +93,6 @@ class CatalogView:
         return cls(
             key=snap.key,
             roles=snap.roles,
-            names=names,
             items=[p.model_dump_json().encode() for p in prompts],
             labels=[p.labels for p in prompts],
             latest=[p.latest_version for p in prompts],

@@ -16,15 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select, text
 
 from .. import models
 from . import convert
 from .orm import (
-    CatalogGenerationRow,
     LabelRow,
     MembershipRow,
-    ProjectRow,
     PromptRow,
     PromptVersionRow,
 )
@@ -42,11 +40,7 @@ _KEY_SQL = (
     "SELECT p.id, g.generation FROM projects p "
     "JOIN catalog_generations g ON g.project_id = p.id WHERE p.slug = {mark}"
 )
-_KEY = (
-    select(ProjectRow.id, CatalogGenerationRow.generation)
-    .join(CatalogGenerationRow, CatalogGenerationRow.project_id == ProjectRow.id)
-    .where(ProjectRow.slug == bindparam("slug"))
-)
+_KEY = text(_KEY_SQL.format(mark=":slug"))
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,8 @@ from .services import Caller, Services
 
 if TYPE_CHECKING:
     from .server.prompt_cache import PromptCatalogCache
+    from .server.summary_cache import SummaryCache
+    from .store.catalog_store import CatalogProbe
 
 T = TypeVar("T")
 
@@ -85,9 +87,20 @@ class LlmLabApp(ExtensionApp):
         "nothing changed. 0 turns the copy off.",
     )
 
+    summary_cache_entries = Int(
+        256,
+        min=0,
+        config=True,
+        help="Keep this many finished experiments' summaries serialised in memory and answer "
+        "from them while a one-row check shows nothing they depend on changed. 0 turns "
+        "this off.",
+    )
+
     services: Services
     metrics: Metrics
     catalog: PromptCatalogCache | None = None
+    summaries: SummaryCache | None = None
+    _probe: CatalogProbe | None = None
     _pool: ThreadPoolExecutor | None = None
 
     @default("server_user")
@@ -125,12 +138,22 @@ class LlmLabApp(ExtensionApp):
         self.metrics.watch_store(self.services.store)
         self._ensured: set[str] = set()
         self.settings["llmlab_metrics"] = self.metrics
+        if self.catalog_cache_max_versions > 0 or self.summary_cache_entries > 0:
+            from .store.catalog_store import CatalogProbe
+
+            self._probe = CatalogProbe(self.services.store.engine)
         if self.catalog_cache_max_versions > 0:
             from .server.prompt_cache import PromptCatalogCache
 
             self.catalog = PromptCatalogCache(
-                self.services.store, max_versions=self.catalog_cache_max_versions
+                self.services.store,
+                max_versions=self.catalog_cache_max_versions,
+                probe=self._probe,
             )
+        if self._probe is not None and self.summary_cache_entries > 0:
+            from .server.summary_cache import SummaryCache
+
+            self.summaries = SummaryCache(self._probe, max_entries=self.summary_cache_entries)
         owner = self.default_project_owner
         if owner:
             self._ensure_default(Caller(owner))
@@ -216,6 +239,10 @@ class LlmLabApp(ExtensionApp):
         if self.catalog is not None:
             self.catalog.close()
             self.catalog = None
+        self.summaries = None
+        if self._probe is not None:
+            self._probe.close()
+            self._probe = None
         background = getattr(self, "background", None)
         if background is not None:
             import asyncio

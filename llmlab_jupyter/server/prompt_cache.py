@@ -237,12 +237,14 @@ class PromptCatalogCache:
         max_versions: int,
         max_projects: int = 8,
         min_rebuild_interval_s: float = 0.5,
+        probe: CatalogProbe | None = None,
     ) -> None:
         self.store = store
         self.min_rebuild_interval_s = min_rebuild_interval_s
         self.max_versions = max_versions
         self.max_projects = max_projects
-        self._probe = CatalogProbe(store.engine)
+        self._owns_probe = probe is None  # else shared with others on the same loop
+        self._probe = probe if probe is not None else CatalogProbe(store.engine)
         self._views: dict[str, CatalogView] = {}
         self._building: set[str] = set()
         self._too_big: dict[str, CatalogKey] = {}
@@ -309,5 +311,6 @@ class PromptCatalogCache:
     def close(self) -> None:
         """Stop building (waits for a build under way) and forget every view."""
         self._builder.shutdown(wait=True, cancel_futures=True)
-        self._probe.close()
+        if self._owns_probe:
+            self._probe.close()
         self._views.clear()

@@ -3,7 +3,10 @@
 The ``catalog_generations`` counter (migration 0008) is moved on by database triggers whenever
 a project's prompts, versions, labels or members change, in the writing transaction. A copy of
 the catalogue tagged with the ``(project id, generation)`` it was read at is current for as
-long as :meth:`CatalogProbe.key` returns the same pair.
+long as :meth:`CatalogProbe.key` returns the same pair. The same row's ``results_generation``
+(migration 0009) moves with every change to the project's experiments or feedback: a cached
+summary tagged with all three numbers (:meth:`CatalogProbe.generations`) is current while
+they stay put.
 """
 
 from __future__ import annotations
@@ -35,9 +38,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CatalogKey = tuple[int, int]
+#: ``(project id, catalogue generation, results generation)``
+Generations = tuple[int, int, int]
 
 _KEY_SQL = (
-    "SELECT p.id, g.generation FROM projects p "
+    "SELECT p.id, g.generation, g.results_generation FROM projects p "
     "JOIN catalog_generations g ON g.project_id = p.id WHERE p.slug = {mark}"
 )
 _KEY = text(_KEY_SQL.format(mark=":slug"))
@@ -103,6 +108,13 @@ def catalog_snapshot(tx: Transactions, project: str, max_versions: int) -> Catal
         return CatalogSnapshot((pid, generation), roles, prompts, versions)
 
 
+def generations_now(tx: Transactions, project: str) -> Generations | None:
+    """The project's :data:`Generations` read now (any thread), or ``None`` if no project."""
+    with tx.read() as s:
+        found = s.connection().execute(_KEY, {"slug": project}).first()
+    return None if found is None else (int(found[0]), int(found[1]), int(found[2]))
+
+
 class CatalogProbe:
     """Reads a project's catalogue key on one raw connection of its own (one short query).
 
@@ -121,6 +133,12 @@ class CatalogProbe:
 
     def key(self, project: str) -> CatalogKey | None:
         """``(project id, generation)`` now, or ``None`` (no such project, or no answer)."""
+        found = self.generations(project)
+        return None if found is None else found[:2]
+
+    def generations(self, project: str) -> Generations | None:
+        """The project's :data:`Generations` now, or ``None`` (no such project, or no
+        answer)."""
         if self._owner is not None and self._owner != threading.get_ident():
             return None  # one connection, one thread
         if self._conn is None and time.monotonic() - self._failed_at < self.retry_after_s:
@@ -133,7 +151,7 @@ class CatalogProbe:
         except Exception as err:  # any failure: not known now, take the ordinary path
             self._drop(err)
             return None
-        return (int(rows[0][0]), int(rows[0][1])) if rows else None
+        return (int(rows[0][0]), int(rows[0][1]), int(rows[0][2])) if rows else None
 
     def _connect(self) -> None:
         fairy = self.engine.raw_connection()
@@ -186,6 +204,6 @@ def _prepared_on_libpq(conn: Any) -> Callable[[str], list[Any]]:
         res = pgconn.exec_prepared(name, [project.encode()])
         if res.status != pq.ExecStatus.TUPLES_OK:
             raise RuntimeError(res.error_message.decode(errors="replace"))
-        return [(res.get_value(i, 0), res.get_value(i, 1)) for i in range(res.ntuples)]
+        return [tuple(res.get_value(i, c) for c in range(3)) for i in range(res.ntuples)]
 
     return read

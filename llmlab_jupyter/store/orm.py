@@ -115,7 +115,8 @@ class LabelRow(Audited, Base):
 
 
 class CatalogGenerationRow(Base):
-    """A counter per project that every change to its prompts, labels or members moves on.
+    """Counters per project that every change to its prompts, labels or members (and, for
+    ``results_generation``, to its experiments or feedback) moves on.
 
     Database triggers (migration 0008) bump it in the writing transaction, whichever process
     or code path writes, so a cached copy of a project's prompt catalogue is known to be
@@ -127,6 +128,8 @@ class CatalogGenerationRow(Base):
         ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
     )
     generation: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: moved on by every change to the project's experiments or feedback (migration 0009)
+    results_generation: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class LabelEventRow(Audited, Base):

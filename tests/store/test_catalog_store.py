@@ -1,4 +1,5 @@
-"""The catalogue key (triggers of migration 0008), the one-read snapshot and the key probe."""
+"""The catalogue key and the results generation (triggers of migrations 0008 and 0009), the
+one-read snapshot and the key probe."""
 
 from __future__ import annotations
 
@@ -110,7 +111,7 @@ def test_probe_waits_before_it_dials_again(services):
 def test_migration_0008_goes_down_and_up_again(services, probe):
     from sqlalchemy import inspect
 
-    from llmlab_jupyter.store.engine import current_revision, downgrade_to
+    from llmlab_jupyter.store.engine import current_revision, downgrade_to, head_revision
 
     engine = services.store.engine
     services.prompts.save(ALICE, "default", "greet", "Hello")
@@ -120,8 +121,65 @@ def test_migration_0008_goes_down_and_up_again(services, probe):
     assert "catalog_generations" not in inspect(engine).get_table_names()
     services.prompts.save(ALICE, "default", "greet", "Hello again")  # no trigger left behind
     services.store.upgrade()
-    assert current_revision(engine) == "0008"
+    assert current_revision(engine) == head_revision()
     after = probe.key("default")
     assert before is not None and after is not None and after[0] == before[0]
     services.prompts.save(ALICE, "default", "greet", "Hello a third time")
     assert probe.key("default") != after
+
+
+def test_experiment_and_feedback_writes_move_the_results_generation(services, probe):
+    keys = [probe.generations("default")]
+
+    def moved() -> tuple[bool, bool]:
+        keys.append(probe.generations("default"))
+        (_, c0, r0), (_, c1, r1) = keys[-2], keys[-1]  # type: ignore[misc]
+        return c1 != c0, r1 != r0
+
+    services.prompts.save(ALICE, "default", "ask", "{{ q }}", model="fake/echo")
+    assert moved() == (True, False)  # a prompt: the catalogue only
+    services.datasets.import_(ALICE, "default", "qs", [{"q": "a", "expected": "a"}])
+    assert moved() == (False, False)
+    services.experiments.create(
+        ALICE, "default", dataset="qs@1", variants=["ask@1"], models=["fake/echo"], name="e"
+    )
+    assert moved() == (False, True)
+    services.experiments.run(ALICE, "default", "e")
+    assert moved() == (False, True)
+    services.feedback.give(ALICE, "default", "e", 0, 0, thumbs=1)
+    assert moved() == (False, True)
+    services.feedback.give(ALICE, "default", "e", 0, 0, rating=4)  # an update
+    assert moved() == (False, True)
+    services.projects.set_member(ALICE, "default", "bob", "viewer")
+    assert moved() == (True, False)
+    services.projects.create(BOB, "other")  # another project's experiments leave it alone
+    services.prompts.save(BOB, "other", "ask", "{{ q }}", model="fake/echo")
+    services.datasets.import_(BOB, "other", "qs", [{"q": "a"}])
+    services.experiments.create(
+        BOB, "other", dataset="qs@1", variants=["ask@1"], models=["fake/echo"], name="e"
+    )
+    assert moved() == (False, False)
+
+
+def test_migration_0009_goes_down_and_up_again(services, probe):
+    from sqlalchemy import inspect
+
+    from llmlab_jupyter.store.engine import current_revision, downgrade_to, head_revision
+
+    engine = services.store.engine
+    services.prompts.save(ALICE, "default", "ask", "{{ q }}", model="fake/echo")
+    services.datasets.import_(ALICE, "default", "qs", [{"q": "a"}])
+    probe.close()
+    downgrade_to(engine, "0008")
+    columns = {c["name"] for c in inspect(engine).get_columns("catalog_generations")}
+    assert columns == {"project_id", "generation"}
+    services.experiments.create(  # no trigger left behind that names the dropped column
+        ALICE, "default", dataset="qs@1", variants=["ask@1"], models=["fake/echo"], name="e"
+    )
+    services.store.upgrade()
+    assert current_revision(engine) == head_revision()
+    services.experiments.run(ALICE, "default", "e")
+    before = probe.generations("default")
+    services.feedback.give(ALICE, "default", "e", 0, 0, thumbs=1)
+    after = probe.generations("default")
+    assert before is not None and after is not None and after[2] > before[2]

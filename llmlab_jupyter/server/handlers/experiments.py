@@ -7,11 +7,14 @@ run that was in flight shows as ``interrupted`` and ``/start`` resumes it.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
 from ...exceptions import InvalidInput
 from ...models import Experiment
+from ...services.experiments import FINAL_STATUSES
+from ...store.catalog_store import generations_now
 from .. import experiment_schemas as x
 from .. import schemas as s
 from .base import LlmLabHandler, operation, to_int
@@ -170,17 +173,39 @@ class ExperimentResultsHandler(LlmLabHandler):
 
 
 class ExperimentSummaryHandler(LlmLabHandler):
+    """A finished experiment's summary is answered from memory while a one-row check shows
+    nothing it depends on changed (``server/summary_cache.py``); otherwise the service
+    computes it (from its stored statistics) in the request pool."""
+
     @operation(
         "read",
         "Per variant: score means with CIs, win/loss/tie vs the baseline, cost",
         response=x.RowsResponse,
         query=x.SummaryQuery,
     )
-    def get(self, project: str, name: str, *, query: Any) -> x.RowsResponse:
-        rows = self.services.experiments.summary(
-            self.caller, project, name, baseline=query.baseline, confidence=query.confidence
+    async def get(self, project: str, name: str, *, query: Any) -> bytes:
+        key = ("summary", name, query.baseline, query.confidence)
+        cache, known = self.llmlab.summaries, self.llmlab.known_caller(self.current_user)
+        if cache is not None and known is not None:
+            body = cache.get(project, key, known.user)
+            if body is not None:
+                return body
+        return await self.llmlab.run_blocking(
+            functools.partial(self._summary, project, name, query, key)
         )
-        return x.RowsResponse(items=_clean(rows))
+
+    def _summary(self, project: str, name: str, query: Any, key: tuple[Any, ...]) -> bytes:
+        cache, caller, svc = self.llmlab.summaries, self.caller, self.services.experiments
+        # read before anything the summary is computed from: the body is at least this new
+        generations = generations_now(self.services.store.tx, project) if cache else None
+        final = svc.get(caller, project, name).status in FINAL_STATUSES if cache else False
+        rows = svc.summary(
+            caller, project, name, baseline=query.baseline, confidence=query.confidence
+        )
+        body = x.RowsResponse(items=_clean(rows)).model_dump_json().encode()
+        if cache is not None and generations is not None and final:
+            cache.put(project, key, generations, caller.user, body)
+        return body
 
 
 class ExperimentCompareHandler(LlmLabHandler):

@@ -254,11 +254,12 @@ class PromptCatalogCache:
         self.builds = 0  # views built
         self.served = 0  # responses answered from a view
 
-    def current(self, project: str) -> CatalogView | None:
+    async def current(self, project: str) -> CatalogView | None:
         """The view of ``project`` if it is current now; else ``None`` (and a rebuild queued)."""
-        key = self._probe.key(project)
-        if key is None:
+        found = await self._probe.read(project)
+        if found is None:
             return None
+        key = found[:2]
         view = self._views.get(project)
         if view is not None and view.key == key:
             return view

@@ -38,7 +38,8 @@ class SummaryCache:
     """Serialised summaries of finished experiments (at most ``max_entries``, least recently
     used go first), each tagged with the generations it was computed at.
 
-    :meth:`get` runs on the server's event loop (one short indexed read through ``probe``);
+    :meth:`get` runs on the server's event loop (one short indexed read through ``probe``,
+    which the loop does not wait for on PostgreSQL);
     :meth:`put` is called from the request threads.
     """
 
@@ -50,12 +51,12 @@ class SummaryCache:
         self.served = 0  # responses answered from memory
         self.stored = 0  # bodies kept
 
-    def get(self, project: str, key: SummaryKey, user: str) -> bytes | None:
+    async def get(self, project: str, key: SummaryKey, user: str) -> bytes | None:
         """The body for ``user`` if it is current now; ``None`` (compute it) otherwise."""
         entry = self._entries.get((project, key))
         if entry is None or user not in entry.readers:
             return None
-        if self.probe.generations(project) != entry.generations:
+        if await self.probe.read(project) != entry.generations:
             return None
         with self._lock:
             if (project, key) in self._entries:

@@ -15,9 +15,9 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import func, select, text
 
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from .engine import Transactions
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 CatalogKey = tuple[int, int]
 #: ``(project id, catalogue generation, results generation)``
@@ -46,6 +47,11 @@ _KEY_SQL = (
     "JOIN catalog_generations g ON g.project_id = p.id WHERE p.slug = {mark}"
 )
 _KEY = text(_KEY_SQL.format(mark=":slug"))
+#: PostgreSQL: the rows of several projects at once, by slug (:class:`pg_probe.BatchedReads`)
+_BATCH_SQL = (
+    "SELECT p.slug, p.id, g.generation, g.results_generation FROM projects p "
+    "JOIN catalog_generations g ON g.project_id = p.id WHERE p.slug = ANY($1::text[])"
+)
 
 
 @dataclass(frozen=True)
@@ -79,11 +85,15 @@ def catalog_snapshot(tx: Transactions, project: str, max_versions: int) -> Catal
                 )
             )
         }
-        rows = conn.execute(
-            select(*PromptRow.__table__.c)
-            .where(PromptRow.project_id == pid)
-            .order_by(PromptRow.name)
-        ).all()
+        rows = list(
+            _sharing_the_gil(
+                conn.execute(
+                    select(*PromptRow.__table__.c)
+                    .where(PromptRow.project_id == pid)
+                    .order_by(PromptRow.name)
+                )
+            )
+        )
         labels: dict[int, dict[str, int]] = defaultdict(dict)
         for prompt_id, name, version in conn.execute(
             select(LabelRow.prompt_id, LabelRow.name, LabelRow.version)
@@ -92,7 +102,7 @@ def catalog_snapshot(tx: Transactions, project: str, max_versions: int) -> Catal
             .order_by(LabelRow.prompt_id, LabelRow.name)
         ):
             labels[prompt_id][name] = version
-        prompts = [convert.prompt(r, project, labels.get(r.id, {})) for r in rows]
+        prompts = [convert.prompt(r, project, labels.get(r.id, {})) for r in _sharing_the_gil(rows)]
         in_project = PromptVersionRow.prompt_id.in_(
             select(PromptRow.id).where(PromptRow.project_id == pid)
         )
@@ -101,7 +111,8 @@ def catalog_snapshot(tx: Transactions, project: str, max_versions: int) -> Catal
         if count <= max_versions:
             names = {r.id: r.name for r in rows}
             versions = []
-            for v in conn.execute(select(*PromptVersionRow.__table__.c).where(in_project)):
+            query = select(*PromptVersionRow.__table__.c).where(in_project)
+            for v in _sharing_the_gil(conn.execute(query)):
                 on = labels.get(v.prompt_id, {})
                 here = [label for label, number in on.items() if number == v.number]
                 versions.append(convert.prompt_version(v, project, names[v.prompt_id], here))
@@ -115,12 +126,27 @@ def generations_now(tx: Transactions, project: str) -> Generations | None:
     return None if found is None else (int(found[0]), int(found[1]), int(found[2]))
 
 
+def _sharing_the_gil(items: Iterable[T], every: int = 100) -> Iterator[T]:
+    """``items``, letting other threads take the GIL every ``every`` of them: a snapshot is
+    read on a background thread, and a request thread back from its own database call must
+    not wait a whole switch interval (5 ms) each time for the GIL."""
+    for i, item in enumerate(items):
+        if i % every == 0:
+            time.sleep(0)
+        yield item
+
+
 class CatalogProbe:
     """Reads a project's catalogue key on one raw connection of its own (one short query).
 
     Meant for one thread (the server's event loop). A database error closes the connection
     and answers ``None`` (the caller then takes its ordinary path); it reconnects at most
     once every ``retry_after_s`` so an unreachable database is not dialled on every request.
+
+    :meth:`read` is the event loop's way: on SQLite it is :meth:`generations` (a local read of
+    microseconds); on PostgreSQL the loop never waits for the round trip, and the reads asked
+    for meanwhile share the next one (:class:`~llmlab_jupyter.store.pg_probe.BatchedReads`,
+    on a second connection).
     """
 
     def __init__(self, engine: Engine, *, retry_after_s: float = 5.0) -> None:
@@ -130,6 +156,26 @@ class CatalogProbe:
         self._read: Callable[[str], list[Any]] | None = None
         self._failed_at = float("-inf")
         self._owner: int | None = None
+        self._batched: Any = None
+
+    async def read(self, project: str) -> Generations | None:
+        """:meth:`generations`, for a coroutine on the event loop (see the class docstring)."""
+        if self.engine.dialect.name != "postgresql":
+            return self.generations(project)
+        if self._batched is None:
+            from .pg_probe import BatchedReads
+
+            self._batched = BatchedReads(
+                self._new_connection, _BATCH_SQL, retry_after_s=self.retry_after_s
+            )
+        found: Generations | None = await self._batched.read(project)
+        return found
+
+    def _new_connection(self) -> Any:
+        fairy = self.engine.raw_connection()
+        conn = fairy.driver_connection
+        fairy.detach()  # its own connection from now on: never handed back to the pool
+        return conn
 
     def key(self, project: str) -> CatalogKey | None:
         """``(project id, generation)`` now, or ``None`` (no such project, or no answer)."""
@@ -154,12 +200,12 @@ class CatalogProbe:
         return (int(rows[0][0]), int(rows[0][1]), int(rows[0][2])) if rows else None
 
     def _connect(self) -> None:
-        fairy = self.engine.raw_connection()
-        conn: Any = fairy.driver_connection
-        fairy.detach()  # its own connection from now on: never handed back to the pool
+        conn = self._new_connection()
         self._conn, self._owner = conn, threading.get_ident()
         if self.engine.dialect.name == "postgresql":
-            self._read = _prepared_on_libpq(conn)
+            from .pg_probe import prepared_read
+
+            self._read = prepared_read(conn, _KEY_SQL.format(mark="$1"))
             return
         sql = _KEY_SQL.format(mark=":slug")
 
@@ -176,34 +222,19 @@ class CatalogProbe:
     def _drop(self, err: BaseException) -> None:
         log.warning("llmlab: catalogue check failed (%s); reads take the database path", err)
         self._failed_at = time.monotonic()
-        self.close()
+        self._close_blocking()
 
     def close(self) -> None:
+        """Close the connections (the batched one from its event loop's thread only)."""
+        if self._batched is not None:
+            self._batched.close()
+            self._batched = None
+        self._close_blocking()
+
+    def _close_blocking(self) -> None:
         conn, self._conn, self._owner, self._read = self._conn, None, None, None
         if conn is not None:
             try:
                 conn.close()
             except Exception:  # already broken
                 log.debug("llmlab: closing the probe connection failed", exc_info=True)
-
-
-def _prepared_on_libpq(conn: Any) -> Callable[[str], list[Any]]:
-    """The key query prepared once on psycopg's libpq connection, in autocommit (each check
-    sees the latest commit): a third of the cursor's CPU per call, on the event loop."""
-    from psycopg import pq
-
-    conn.autocommit = True
-    conn.execute("SET statement_timeout = 2000")
-    pgconn = conn.pgconn
-    name = b"llmlab_catalog_key"
-    done = pgconn.prepare(name, _KEY_SQL.format(mark="$1").encode())
-    if done.status != pq.ExecStatus.COMMAND_OK:
-        raise RuntimeError(done.error_message.decode(errors="replace"))
-
-    def read(project: str) -> list[Any]:
-        res = pgconn.exec_prepared(name, [project.encode()])
-        if res.status != pq.ExecStatus.TUPLES_OK:
-            raise RuntimeError(res.error_message.decode(errors="replace"))
-        return [tuple(res.get_value(i, c) for c in range(3)) for i in range(res.ntuples)]
-
-    return read

@@ -121,3 +121,10 @@ def assert_error(reply: Reply, status: int, code: str | None = None) -> None:
     assert "Traceback" not in reply.body["message"]
     if code is not None:
         assert reply.body["error_code"] == code, reply.body
+
+
+def lose_probe_connections(probe: Any) -> None:
+    """Close the generations probe's connections under it (the database went away)."""
+    for conn in (probe._conn, getattr(probe._batched, "_conn", None)):
+        if conn is not None:
+            conn.close()

@@ -15,7 +15,7 @@ from llmlab_jupyter.server.schemas import ListPromptsResponse, next_offset
 from llmlab_jupyter.services import Caller, Services
 from llmlab_jupyter.store.catalog_store import catalog_snapshot
 
-from .conftest import assert_error
+from .conftest import assert_error, lose_probe_connections
 
 ALICE = Caller("alice")
 BASE = "projects/default/prompts"
@@ -98,7 +98,7 @@ def _app(jp_serverapp):
 
 async def _until_cached(app, project: str = "default") -> None:
     for _ in range(500):
-        if app.catalog.current(project) is not None:
+        if await app.catalog.current(project) is not None:
             return
         await asyncio.sleep(0.02)
     raise AssertionError(f"the catalogue of {project!r} was never built")
@@ -186,7 +186,7 @@ async def test_a_failing_check_or_view_falls_back_to_the_database(api, jp_server
     app = _app(jp_serverapp)
     _seed(app.services)
     await _until_cached(app)
-    app.catalog._probe._conn.close()  # the check's connection is lost
+    lose_probe_connections(app.catalog._probe)  # the check's connection is lost
     assert (await _json(api, f"{BASE}/a_b"))["latest_version"] == 2
 
     def broken(self, name):
@@ -206,7 +206,7 @@ async def test_a_project_over_the_version_limit_is_read_from_the_database(api, j
     for _ in range(20):
         assert (await _json(api, f"{BASE}/a_b"))["latest_version"] == 2
         await asyncio.sleep(0.02)
-    assert app.catalog.current("default") is None
+    assert await app.catalog.current("default") is None
     assert app.catalog.served == 0
 
 
@@ -223,4 +223,4 @@ async def test_a_stream_of_writes_does_not_keep_the_server_rebuilding(
         assert (await _json(api, f"{BASE}/a_b"))["latest_version"] == i + 3  # from the database
     await asyncio.sleep(0.3)
     assert app.catalog.builds == builds
-    assert app.catalog.current("default") is None
+    assert await app.catalog.current("default") is None

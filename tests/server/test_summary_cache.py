@@ -8,7 +8,7 @@ import pytest
 from llmlab_jupyter.config import LlmLabConfig
 from llmlab_jupyter.services import Caller, Services
 
-from .conftest import assert_error
+from .conftest import assert_error, lose_probe_connections
 
 ALICE, BOB = Caller("alice"), Caller("bob")
 SUMMARY = "projects/default/experiments/snap/summary"
@@ -109,7 +109,7 @@ async def test_errors_are_the_services_and_a_lost_check_falls_back(api, jp_serve
     assert await _summary(api) == body and app.summaries.served == 1
     assert_error(await api("GET", SUMMARY, params={"baseline": 7}), 400)
     assert_error(await api("GET", "projects/default/experiments/nope/summary"), 404)
-    app._probe._conn.close()  # the check's connection is lost: the service answers
+    lose_probe_connections(app._probe)  # the check's connection is lost: the service answers
     served = app.summaries.served
     assert await _summary(api) == body
     assert app.summaries.served == served

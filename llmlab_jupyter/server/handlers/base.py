@@ -130,7 +130,7 @@ def operation(
                 if body is not None:
                     kwargs["body"] = self.parse_body(body)
                 if cached is not None:
-                    hit = self.from_catalog(cached, args, kwargs)
+                    hit = await self.from_catalog(cached, args, kwargs)
                     if hit is not None:
                         self.set_status(meta.status)
                         self.finish(hit)
@@ -205,7 +205,7 @@ class LlmLabHandler(ExtensionHandlerMixin, APIHandler):
         """The calling user, from the request's ``current_user`` (see ``LlmLabApp.caller_for``)."""
         return self.llmlab.caller_for(self.current_user)
 
-    def from_catalog(
+    async def from_catalog(
         self, cached: Cached, args: tuple[str, ...], kwargs: dict[str, Any]
     ) -> bytes | None:
         """The body ``cached`` gives from the current catalogue of project ``args[0]``, if
@@ -217,7 +217,7 @@ class LlmLabHandler(ExtensionHandlerMixin, APIHandler):
             caller = self.llmlab.known_caller(self.current_user)
             if caller is None:
                 return None  # its first request sets the user up (a write): not on the loop
-            view = catalog.current(args[0])
+            view = await catalog.current(args[0])
             if view is None or not view.can_read(caller.user):
                 return None
             body = cached(self, view, *args[1:], **kwargs)

@@ -187,7 +187,7 @@ class ExperimentSummaryHandler(LlmLabHandler):
         key = ("summary", name, query.baseline, query.confidence)
         cache, known = self.llmlab.summaries, self.llmlab.known_caller(self.current_user)
         if cache is not None and known is not None:
-            body = cache.get(project, key, known.user)
+            body = await cache.get(project, key, known.user)
             if body is not None:
                 return body
         return await self.llmlab.run_blocking(

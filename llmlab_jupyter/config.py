@@ -118,23 +118,26 @@ class LlmLabConfig(Configurable):
     )
     worker_count = Int(
         1,
+        min=0,
         config=True,
         help="Local worker processes the server starts (0: none; run `llmlab worker`).",
     )
     job_timeout_s = Float(
-        3600.0, config=True, help="Default time limit of one job attempt, in seconds."
+        3600.0, min=1.0, config=True, help="Default time limit of one job attempt, in seconds."
     )
     job_lease_s = Float(
         30.0,
+        min=1.0,
         config=True,
         help="A worker's lease on a running job, renewed by heartbeat every third of it; a "
         "job whose lease expires is presumed lost and queued again.",
     )
     job_max_attempts = Int(
-        3, config=True, help="Attempts of a job before a lost worker makes it fail."
+        3, min=1, config=True, help="Attempts of a job before a lost worker makes it fail."
     )
     job_redispatch_after_s = Float(
         300.0,
+        min=1.0,
         config=True,
         help="Celery executor: a job still queued this many seconds after it was handed to "
         "the broker is sent again (the broker may have lost the message; a duplicate delivery "

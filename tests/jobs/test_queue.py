@@ -150,3 +150,23 @@ def test_input_is_validated_and_access_checked(job_services: Any) -> None:
     job_services.projects.ensure(Caller("bob"), "other")
     with pytest.raises(NotFound):
         job_services.jobs.get(Caller("bob"), "other", job.id)  # ids do not leak across projects
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"worker_count": -1},
+        {"job_timeout_s": 0.0},
+        {"job_lease_s": 0.5},
+        {"job_max_attempts": 0},
+        {"job_redispatch_after_s": 0.0},  # would resend every queued job on every tick
+    ],
+)
+def test_job_settings_out_of_range_are_refused_by_name(setting):
+    from traitlets import TraitError
+
+    from llmlab_jupyter.config import LlmLabConfig
+
+    (name,) = setting
+    with pytest.raises(TraitError, match=name):
+        LlmLabConfig(**setting)

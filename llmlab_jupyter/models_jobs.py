@@ -30,6 +30,11 @@ class Job(Record):
     timeout_s: float
     cancel_requested: bool = False
     lease_expires_at: datetime | None = None
+    dispatched_at: datetime | None = Field(
+        None,
+        description="Celery executor: when the queued job was last handed to the broker "
+        "(null: not sent yet, or taken back to be sent again).",
+    )
     heartbeat_at: datetime | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None

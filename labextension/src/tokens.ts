@@ -354,6 +354,8 @@ export interface IJob {
   max_attempts: number;
   timeout_s: number;
   cancel_requested?: boolean;
+  /** Celery executor: when the queued job was last handed to the broker. */
+  dispatched_at?: string | null;
   started_at?: string | null;
   finished_at?: string | null;
   error: string;

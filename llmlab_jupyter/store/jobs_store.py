@@ -59,6 +59,7 @@ def job_record(row: JobRow, project: str, schedule: str | None = None) -> Job:
         timeout_s=row.timeout_s,
         cancel_requested=row.cancel_requested,
         lease_expires_at=_opt(row.lease_expires_at),
+        dispatched_at=_opt(row.dispatched_at),
         heartbeat_at=_opt(row.heartbeat_at),
         started_at=_opt(row.started_at),
         finished_at=_opt(row.finished_at),

@@ -117,12 +117,9 @@ def gate() -> Iterator[Gate]:
 
 
 def _dispatched_at(svc: Any, job_id: int) -> datetime | None:
-    from sqlalchemy import select
-
-    from llmlab_jupyter.store.orm import JobRow
-
-    with svc.store.tx.read() as s:
-        return s.scalar(select(JobRow.dispatched_at).where(JobRow.id == job_id))
+    """When the job was last sent to the broker, as the Job API shows it."""
+    found: datetime | None = svc.jobs.get(ALICE, "default", job_id).dispatched_at
+    return found
 
 
 def _final(svc: Any, ids: list[int], budget_s: float, helpers: Any) -> list[Any]:

@@ -28,6 +28,7 @@ async def test_submit_run_logs_and_idempotency(api):
     body = {"template": "builtin-sleep", "parameters": {"seconds": 0.2}, "idempotency_key": "k"}
     first = await api("POST", "projects/default/jobs", json_body=body)
     assert first.status == 201 and first.body["state"] == "queued"
+    assert first.body["dispatched_at"] is None  # local workers claim from the database
     again = await api("POST", "projects/default/jobs", json_body=body)
     assert again.body["id"] == first.body["id"]
     done = await _wait_final(api, first.body["id"])

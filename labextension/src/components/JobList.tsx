@@ -7,7 +7,7 @@ import * as React from 'react';
 import type { LlmLabModel } from '../model';
 import { FINAL_JOB_STATES, IJob } from '../tokens';
 import { formatDate } from '../utils';
-import { ErrorBanner, useLatest } from './common';
+import { ErrorBanner, useLatest, useReloadCount } from './common';
 import { StatusBadge } from './ExperimentList';
 import { usePolling, VisibilityCheck } from './poll';
 
@@ -27,7 +27,8 @@ export function JobList(props: IJobListProps): JSX.Element {
   const [items, setItems] = React.useState<IJob[]>([]);
   const [loaded, setLoaded] = React.useState(false);
   const [error, setError] = React.useState<unknown>(null);
-  const [reloadCount, setReloadCount] = React.useState(0);
+  // reload after saves and on the refresh command
+  const reloadCount = useReloadCount(model, project, 'job');
   const latest = useLatest();
 
   const load = React.useCallback(async () => {
@@ -55,24 +56,6 @@ export function JobList(props: IJobListProps): JSX.Element {
   React.useEffect(() => {
     void load();
   }, [load, reloadCount]);
-
-  React.useEffect(() => {
-    const onChanged = (
-      _: unknown,
-      change: { kind: string; project: string }
-    ) => {
-      if (change.kind === 'job' && change.project === project) {
-        setReloadCount(count => count + 1);
-      }
-    };
-    const onRefresh = () => setReloadCount(count => count + 1);
-    model.changed.connect(onChanged);
-    model.refreshRequested.connect(onRefresh);
-    return () => {
-      model.changed.disconnect(onChanged);
-      model.refreshRequested.disconnect(onRefresh);
-    };
-  }, [model, project]);
 
   const pending = items.filter(job => !FINAL_JOB_STATES.includes(job.state));
   // quick while a job is active; slowly otherwise, to see jobs submitted

@@ -8,7 +8,7 @@ import type { PromptSort } from '../api';
 import type { LlmLabModel } from '../model';
 import type { IPrompt } from '../tokens';
 import { formatDate } from '../utils';
-import { ErrorBanner, LabelChips, useLatest } from './common';
+import { ErrorBanner, LabelChips, useLatest, useReloadCount } from './common';
 import { VirtualList } from './VirtualList';
 
 const ROW_HEIGHT = 48;
@@ -32,7 +32,8 @@ export function PromptList(props: IPromptListProps): JSX.Element {
   const [loading, setLoading] = React.useState(false);
   const [error, setError] = React.useState<unknown>(null);
   const [selected, setSelected] = React.useState(-1);
-  const [reloadCount, setReloadCount] = React.useState(0);
+  // reload after saves and on the refresh command
+  const reloadCount = useReloadCount(model, project, 'prompt');
   const [knownLabels, setKnownLabels] = React.useState<string[]>(COMMON_LABELS);
   const latest = useLatest();
   const loadingRef = React.useRef(false);
@@ -96,25 +97,6 @@ export function PromptList(props: IPromptListProps): JSX.Element {
     setSelected(-1);
     void fetchPage(0, isCurrent);
   }, [fetchPage, reloadCount, latest]);
-
-  // reload after saves and on the refresh command
-  React.useEffect(() => {
-    const onChanged = (
-      _: unknown,
-      change: { kind: string; project: string }
-    ) => {
-      if (change.kind === 'prompt' && change.project === project) {
-        setReloadCount(count => count + 1);
-      }
-    };
-    const onRefresh = () => setReloadCount(count => count + 1);
-    model.changed.connect(onChanged);
-    model.refreshRequested.connect(onRefresh);
-    return () => {
-      model.changed.disconnect(onChanged);
-      model.refreshRequested.disconnect(onRefresh);
-    };
-  }, [model, project]);
 
   const onNearEnd = React.useCallback(() => {
     if (nextOffset !== null && nextOffset > 0 && !loadingRef.current) {

@@ -184,12 +184,10 @@ export function usePagedList<T>(
   const [nextOffset, setNextOffset] = React.useState<number | null>(null);
   const [error, setError] = React.useState<unknown>(null);
   const [loading, setLoading] = React.useState(false);
-  const [reloadCount, setReloadCount] = React.useState(0);
+  const reloadCount = useReloadCount(model, project, kind, onChange);
   const latest = useLatest();
   const fetchRef = React.useRef(fetchPage);
   fetchRef.current = fetchPage;
-  const onChangeRef = React.useRef(onChange);
-  onChangeRef.current = onChange;
 
   const load = React.useCallback(
     async (offset: number) => {
@@ -227,6 +225,23 @@ export function usePagedList<T>(
     void load(0);
   }, [load, reloadCount]);
 
+  return { items, setItems, nextOffset, error, setError, loading, load };
+}
+
+/**
+ * A count that goes up whenever the model reports a change of `kind` in
+ * `project` (then `onChange` is called too) or a refresh is asked for: put it
+ * in the dependencies of the effect that loads the data.
+ */
+export function useReloadCount(
+  model: LlmLabModel,
+  project: string,
+  kind: IChange['kind'],
+  onChange?: (change: IChange) => void
+): number {
+  const [reloadCount, setReloadCount] = React.useState(0);
+  const onChangeRef = React.useRef(onChange);
+  onChangeRef.current = onChange;
   React.useEffect(() => {
     const onChanged = (_: unknown, change: IChange) => {
       if (change.kind === kind && change.project === project) {
@@ -242,8 +257,7 @@ export function usePagedList<T>(
       model.refreshRequested.disconnect(onRefresh);
     };
   }, [model, project, kind]);
-
-  return { items, setItems, nextOffset, error, setError, loading, load };
+  return reloadCount;
 }
 
 /**

@@ -129,10 +129,11 @@ def generations_now(tx: Transactions, project: str) -> Generations | None:
 def _sharing_the_gil(items: Iterable[T], every: int = 100) -> Iterator[T]:
     """``items``, letting other threads take the GIL every ``every`` of them: a snapshot is
     read on a background thread, and a request thread back from its own database call must
-    not wait a whole switch interval (5 ms) each time for the GIL."""
+    not wait a whole switch interval (5 ms) each time for the GIL. A real sleep (0.1 ms), not
+    ``sleep(0)``, which would take the GIL straight back; about 30 ms per 20,000 rows."""
     for i, item in enumerate(items):
         if i % every == 0:
-            time.sleep(0)
+            time.sleep(0.0001)
         yield item
 
 

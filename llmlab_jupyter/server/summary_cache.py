@@ -80,7 +80,3 @@ class SummaryCache:
             self.stored += 1
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()

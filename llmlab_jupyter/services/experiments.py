@@ -442,6 +442,28 @@ class ExperimentService(Service):
         them for the default parameters (:meth:`store_summary`). Feedback is always read
         afresh.
         """
+        rows, _ = self.summary_and_status(
+            caller,
+            project,
+            name,
+            baseline=baseline,
+            confidence=confidence,
+            tie_tolerance=tie_tolerance,
+        )
+        return rows
+
+    def summary_and_status(
+        self,
+        caller: Caller,
+        project: str,
+        name: str,
+        *,
+        baseline: int = 0,
+        confidence: float = 0.95,
+        tie_tolerance: float = 0.0,
+    ) -> tuple[builtins.list[dict[str, Any]], str]:
+        """:meth:`summary`, and the experiment's status as read for it (one read of the
+        experiment: the server keeps the summaries of finished experiments)."""
         with self.reading(caller, project):
             exp = self.get(caller, project, name)
             if not 0 <= baseline < len(exp.variants):
@@ -456,10 +478,11 @@ class ExperimentService(Service):
             feedback_agg = self.store.feedback_aggregates(exp_id)
         if fresh is not None:  # computed for a finished experiment: store it (outside the read)
             self.store.save_summary_snapshot(exp_id, *fresh)
-        return [
+        rows = [
             {**head, **feedback_summary(feedback_agg.get(v.idx)), **scores}
             for v, (head, scores) in zip(exp.variants, stats_by_variant, strict=True)
         ]
+        return rows, exp.status
 
     def store_summary(self, project: str, name: str) -> bool:
         """Compute and store the default-parameter statistics of a finished experiment.

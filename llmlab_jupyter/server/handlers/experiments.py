@@ -198,12 +198,11 @@ class ExperimentSummaryHandler(LlmLabHandler):
         cache, caller, svc = self.llmlab.summaries, self.caller, self.services.experiments
         # read before anything the summary is computed from: the body is at least this new
         generations = generations_now(self.services.store.tx, project) if cache else None
-        final = svc.get(caller, project, name).status in FINAL_STATUSES if cache else False
-        rows = svc.summary(
+        rows, status = svc.summary_and_status(
             caller, project, name, baseline=query.baseline, confidence=query.confidence
         )
         body = x.RowsResponse(items=_clean(rows)).model_dump_json().encode()
-        if cache is not None and generations is not None and final:
+        if cache is not None and generations is not None and status in FINAL_STATUSES:
             cache.put(project, key, generations, caller.user, body)
         return body
 

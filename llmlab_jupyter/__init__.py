@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from .client import Lab
+    from .sdk.lab import Lab
 
 __all__ = ["Lab", "__version__"]
 
@@ -30,7 +30,7 @@ def _jupyter_labextension_paths() -> list[dict[str, str]]:
 
 def __getattr__(name: str) -> Any:
     if name == "Lab":
-        from .client import Lab
+        from .sdk.lab import Lab
 
         return Lab
     raise AttributeError(f"module 'llmlab_jupyter' has no attribute {name!r}")

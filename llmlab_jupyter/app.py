@@ -102,6 +102,7 @@ class LlmLabApp(ExtensionApp):
     summaries: SummaryCache | None = None
     _probe: CatalogProbe | None = None
     _pool: ThreadPoolExecutor | None = None
+    _openapi: bytes | None = None
 
     @default("server_user")
     def _default_server_user(self) -> str:
@@ -187,6 +188,17 @@ class LlmLabApp(ExtensionApp):
             )
         context = contextvars.copy_context()
         return await asyncio.get_running_loop().run_in_executor(self._pool, context.run, fn)
+
+    def openapi_json(self, base_url: str) -> bytes:
+        """This API's OpenAPI document, serialised on the first request."""
+        if self._openapi is None:
+            import json
+
+            from .server.openapi import openapi_document
+
+            doc = openapi_document(base_url, max_page_size=self.llmlab_config.max_page_size)
+            self._openapi = json.dumps(doc).encode()
+        return self._openapi
 
     def initialize_handlers(self) -> None:
         from .server.routes import tornado_handlers

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from .client import Lab
+from .sdk.lab import Lab
 
 log = logging.getLogger(__name__)
 

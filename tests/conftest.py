@@ -109,7 +109,7 @@ def alice():
 @pytest.fixture
 def lab(services):
     """An SDK ``Lab`` for user alice, owner of the ``default`` project."""
-    from llmlab_jupyter.client import Lab
+    from llmlab_jupyter.sdk.lab import Lab
 
     return Lab(user="alice", services=services, config=services.config)
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from .cli_support import CliState, echo_json, pass_state, table, when
-from .exceptions import InvalidInput
+from ..exceptions import InvalidInput
+from .support import CliState, echo_json, pass_state, table, when
 
 
 def _scorer_spec(text: str) -> Any:
@@ -63,7 +63,7 @@ def _print_summary(rows: list[dict[str, Any]]) -> None:
 
 
 def _run(state: CliState, name: str, *, progress: bool, budget: float | None) -> None:
-    from .experiments.runner import RunOptions
+    from ..experiments.runner import RunOptions
 
     svc = state.services(write=True).experiments
     exp = svc.get(state.caller, state.project, name)
@@ -256,7 +256,7 @@ def experiments_cancel(state: CliState, name: str) -> None:
 @pass_state
 def experiments_results(state: CliState, name: str, csv_path: str | None, limit: int) -> None:
     """Results with inputs, outputs, scores and provenance."""
-    from .client_experiments import results_frame
+    from ..sdk.experiments import results_frame
 
     svc = state.services().experiments
     rows = svc.results(state.caller, state.project, name, limit=None if csv_path else limit)

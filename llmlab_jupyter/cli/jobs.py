@@ -22,8 +22,8 @@ from typing import Any
 
 import click
 
-from .cli_support import CliState, echo_json, parse_pairs, pass_state, table, when
-from .models_jobs import FINAL_STATES, Job
+from ..models import FINAL_STATES, Job
+from .support import CliState, echo_json, parse_pairs, pass_state, table, when
 
 
 def _job_line(job: Job) -> list[Any]:
@@ -282,8 +282,8 @@ def remove_schedule(state: CliState, name: str) -> None:
 @pass_state
 def worker(state: CliState, count: int, use_celery: bool, no_scheduler: bool) -> None:
     """Run job workers in the foreground (and the scheduler) until interrupted."""
-    from .executors.celery_app import CeleryExecutor
-    from .executors.local import CONFIG_ENV, LocalExecutor, config_to_env
+    from ..executors.celery_app import CeleryExecutor
+    from ..executors.local import CONFIG_ENV, LocalExecutor, config_to_env
 
     config = state.config
     config.scheduler_enabled = not no_scheduler

@@ -22,11 +22,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ._version import __version__
-from .cli_experiments import experiments, run, usage
-from .cli_jobs import jobs, schedules, worker
-from .cli_prompts import prompts
-from .cli_support import (
+from .._version import __version__
+from ..config import ENV_VARS, local_user_name
+from ..exceptions import InvalidInput
+from .experiments import experiments, run, usage
+from .jobs import jobs, schedules, worker
+from .prompts import prompts
+from .support import (
     CliState,
     LlmLabGroup,
     database_errors,
@@ -36,11 +38,9 @@ from .cli_support import (
     table,
     when,
 )
-from .config import ENV_VARS, local_user_name
-from .exceptions import InvalidInput
 
 if TYPE_CHECKING:
-    from .services.portability import PortabilityService
+    from ..services.portability import PortabilityService
 
 
 @click.group(cls=LlmLabGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -104,8 +104,8 @@ def db() -> None:
 @pass_state
 def db_upgrade(state: CliState, revision: str) -> None:
     """Create the schema or migrate it to REVISION (works on an empty database)."""
-    from .store.engine import current_revision
-    from .store.sql_store import SQLStore
+    from ..store.engine import current_revision
+    from ..store.sql_store import SQLStore
 
     with database_errors():
         store = SQLStore(state.config.database_url, check_schema=False)
@@ -125,8 +125,8 @@ def db_upgrade(state: CliState, revision: str) -> None:
 @pass_state
 def db_current(state: CliState) -> None:
     """Print the current and the head revision of the schema."""
-    from .store.engine import current_revision, head_revision
-    from .store.sql_store import SQLStore
+    from ..store.engine import current_revision, head_revision
+    from ..store.sql_store import SQLStore
 
     with database_errors():
         store = SQLStore(state.config.database_url, check_schema=False)
@@ -244,7 +244,7 @@ def datasets_show(state: CliState, ref: str, limit: int, as_json: bool) -> None:
 
 # -- export / import -------------------------------------------------------------------------
 def _portability(state: CliState, *, write: bool) -> PortabilityService:
-    from .services.portability import PortabilityService
+    from ..services.portability import PortabilityService
 
     services = state.services(write=write)
     return PortabilityService(services.store, services.config)

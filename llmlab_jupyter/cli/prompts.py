@@ -7,7 +7,9 @@ from typing import Any
 
 import click
 
-from .cli_support import (
+from ..exceptions import InvalidInput, NotFound
+from ..portable.format import PUSH_KEYS, check_keys, in_file, load_document, prompt_content
+from .support import (
     CliState,
     echo_json,
     echo_text,
@@ -19,8 +21,6 @@ from .cli_support import (
     template_text,
     when,
 )
-from .exceptions import InvalidInput, NotFound
-from .portable import PUSH_KEYS, check_keys, in_file, load_document, prompt_content
 
 TEXT_SUFFIXES = (".txt", ".j2", ".jinja", ".jinja2", ".md", ".prompt")
 FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json"}

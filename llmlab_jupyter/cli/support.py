@@ -13,11 +13,11 @@ from typing import IO, TYPE_CHECKING, Any
 
 import click
 
-from .config import LlmLabConfig
-from .exceptions import InvalidInput, LlmLabError
+from ..config import LlmLabConfig
+from ..exceptions import InvalidInput, LlmLabError
 
 if TYPE_CHECKING:
-    from .services import Caller, Services
+    from ..services import Caller, Services
 
 MAX_CELL = 60
 
@@ -61,14 +61,14 @@ class CliState:
     @cached_property
     def caller(self) -> Caller:
         """The user the command acts for."""
-        from .services import Caller
+        from ..services import Caller
 
         return Caller(self.user)
 
     def services(self, *, write: bool = False) -> Services:
         """The services, with the project created (caller as owner) when a command writes to
         it or when it is the default project, as ``Lab()`` does."""
-        from .services import Services
+        from ..services import Services
 
         if self._services is None:
             self._services = Services.from_config(self.config)

@@ -31,46 +31,15 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from ..exceptions import LlmLabError
-from ..models_jobs import Claim, Job
-
-if TYPE_CHECKING:
-    from ..services import Services
-
 from ..leases import holder_is_dead
+from ..models import BUILTIN_SLEEP, Claim, Job
+from .host import JobHost
+from .processes import TOKEN_ENV, die_with_parent, kill_job_processes
 
 log = logging.getLogger(__name__)
-TOKEN_ENV = "LLMLAB_JOB_TOKEN"  # noqa: S105 - the name of a variable, not a secret
-BUILTIN_SLEEP = "builtin-sleep"
-
-
-def kill_job_processes(token: str) -> int:
-    """SIGKILL every process of this host whose environment carries the job ``token``."""
-    import psutil
-
-    killed = 0
-    me = os.getpid()
-    for proc in psutil.process_iter(["pid"]):
-        if proc.pid == me:
-            continue
-        try:
-            if proc.environ().get(TOKEN_ENV) == token:
-                proc.kill()
-                killed += 1
-        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-            continue
-    return killed
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
 
 
 #: Worker settings a job's notebook must not see (the broker URL may carry a password).
@@ -98,7 +67,7 @@ class Executor(ABC):
     poll_s: ClassVar[float] = 0.2
     maintenance_s: ClassVar[float] = 0.5
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: JobHost) -> None:
         self.services = services
         self.config = services.config
         self.stopping = threading.Event()
@@ -196,7 +165,7 @@ class Executor(ABC):
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
-                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+                preexec_fn=die_with_parent if sys.platform.startswith("linux") else None,
             )
         try:
             return self._supervise(claim, proc, workdir, log_path)

@@ -30,11 +30,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..leases import holder_is_dead, new_lease_token
-from .base import Executor, _die_with_parent
+from .base import Executor
+from .host import JobHost
+from .processes import die_with_parent
 
 if TYPE_CHECKING:
     from ..config import LlmLabConfig
-    from ..models_jobs import Job
+    from ..models import Job
     from ..services import Services
 
 log = logging.getLogger(__name__)
@@ -62,7 +64,7 @@ def _on_worker_process_init(**_: Any) -> None:
     pool children, hence no job runners or kernels, behind)."""
     if not sys.platform.startswith("linux"):  # pragma: no cover
         return
-    _die_with_parent()
+    die_with_parent()
     if os.getppid() != _MAIN_PID:  # the main process died before the signal was armed
         os._exit(1)
 
@@ -159,7 +161,7 @@ class CeleryExecutor(Executor):
 
     kind = "celery"
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: JobHost) -> None:
         super().__init__(services)
         self._app: Any = None
 

@@ -21,11 +21,12 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ..leases import new_lease_token
-from .base import Executor, _die_with_parent
+from .base import Executor
+from .processes import die_with_parent
 
 if TYPE_CHECKING:
     from ..config import LlmLabConfig
-    from ..models_jobs import Job
+    from ..models import Job
 
 log = logging.getLogger(__name__)
 CONFIG_ENV = "LLMLAB_WORKER_CONFIG"
@@ -93,7 +94,7 @@ class LocalExecutor(Executor):
             [sys.executable, "-m", "llmlab_jupyter.executors.local"],
             env=env,
             stdin=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+            preexec_fn=die_with_parent if sys.platform.startswith("linux") else None,
         )
 
     def start(self) -> None:

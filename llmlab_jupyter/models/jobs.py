@@ -7,10 +7,12 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from .models import Record
+from .records import Record
 
 JobState = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 FINAL_STATES: tuple[str, ...] = ("succeeded", "failed", "cancelled")
+#: The template name of the built-in job that only sleeps (tests, benchmarks, smoke checks).
+BUILTIN_SLEEP = "builtin-sleep"
 
 
 class Job(Record):

@@ -84,7 +84,7 @@ class PromptVersion(Record):
 
     def render(self, variables: dict[str, Any] | None = None, /, **kwargs: Any) -> Any:
         """Render this version: a string for text prompts, a list of message dicts for chat."""
-        from .prompts import render
+        from ..prompts import render
 
         values = {**(variables or {}), **kwargs}
         return render(self.kind, self.template_data(), values)

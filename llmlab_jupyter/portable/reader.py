@@ -13,10 +13,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import prompts as tpl
-from .datasets import rows_hash
-from .exceptions import InvalidInput
-from .portable import (
+from .. import prompts as tpl
+from ..datasets import rows_hash
+from ..exceptions import InvalidInput
+from .format import (
     CONTENT_KEYS,
     DATASET_FILE,
     MARKER,

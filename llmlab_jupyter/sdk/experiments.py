@@ -6,10 +6,10 @@ import builtins
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .models import Experiment
+from ..models import Experiment
 
 if TYPE_CHECKING:
-    from .client import Lab
+    from .session import Session
 
 
 def results_frame(rows: list[dict[str, Any]]) -> Any:
@@ -34,7 +34,7 @@ class ExperimentRun:
     """A stored experiment, bound to a ``Lab``: run it, resume it, read its results."""
 
     def __init__(
-        self, lab: Lab, experiment: Experiment, scorers: Sequence[Any] | None = None
+        self, lab: Session, experiment: Experiment, scorers: Sequence[Any] | None = None
     ) -> None:
         self._lab = lab
         self.experiment = experiment
@@ -75,7 +75,7 @@ class ExperimentRun:
         completed items are neither called again nor duplicated. Python-function scorers
         must be passed again to resume.
         """
-        from .experiments.runner import RunOptions
+        from ..experiments.runner import RunOptions
 
         exp = self.refresh()
         options = RunOptions(
@@ -127,7 +127,7 @@ class ExperimentRun:
         ``baseline`` is the variant the summary's win/loss/tie counts refer to; ``other``
         the variant whose output is diffed word by word against the baseline's.
         """
-        from .client_widgets import compare_runs
+        from .widgets import compare_runs
 
         return compare_runs(self._lab, [self], baseline=baseline, other=other, page_size=page_size)
 
@@ -137,8 +137,8 @@ class ExperimentRun:
         Shown with BokehJS inlined (offline, kept in exported HTML) unless ``show=False``;
         the returned :class:`Charts` holds the bokeh layout.
         """
-        from .client_widgets import Charts, scorer_names
-        from .widgets import charts
+        from ..widgets import charts
+        from .widgets import Charts, scorer_names
 
         exp = self.refresh()
         services, caller, project = self._lab.services, self._lab.caller, self._lab.project
@@ -165,7 +165,7 @@ class ExperimentRun:
         services, caller, project = self._lab.services, self._lab.caller, self._lab.project
         if variant is None and row is None:
             if fields:
-                from .exceptions import InvalidInput
+                from ..exceptions import InvalidInput
 
                 raise InvalidInput("name the variant and row to give feedback on", field="row")
             items = services.feedback.list(caller, project, self.name)
@@ -173,12 +173,12 @@ class ExperimentRun:
                 return items
             import pandas as pd
 
-            from .client_widgets import FEEDBACK_COLUMNS
+            from .widgets import FEEDBACK_COLUMNS
 
             columns = list(FEEDBACK_COLUMNS)
             return pd.DataFrame([f.model_dump() for f in items], columns=columns)
         if variant is None or row is None:
-            from .exceptions import InvalidInput
+            from ..exceptions import InvalidInput
 
             raise InvalidInput("give both variant and row", field="variant" if row else "row")
         return services.feedback.give(caller, project, self.name, variant, row, **fields)
@@ -203,7 +203,7 @@ class ExperimentRun:
 class ExperimentsAPI:
     """``lab.experiments``: stored experiments of the current project."""
 
-    def __init__(self, lab: Lab) -> None:
+    def __init__(self, lab: Session) -> None:
         self._lab = lab
 
     def create(self, **kwargs: Any) -> ExperimentRun:

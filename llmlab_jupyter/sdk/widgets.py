@@ -9,11 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .models import Experiment
+from ..models import Experiment
 
 if TYPE_CHECKING:
-    from .client import Lab
-    from .client_experiments import ExperimentRun
+    from .session import ExperimentHandle, Session
 
 FEEDBACK_COLUMNS = (
     "experiment",
@@ -40,12 +39,12 @@ class Charts:
 
     def show(self) -> None:
         """Display in the notebook with BokehJS inlined (works offline and in exports)."""
-        from .widgets import charts
+        from ..widgets import charts
 
         charts.show(self.layout)
 
     def figures(self) -> list[Any]:
-        from .widgets import charts
+        from ..widgets import charts
 
         return charts.figures(self.layout)
 
@@ -64,8 +63,8 @@ def scorer_names(experiments: Sequence[Experiment]) -> list[str]:
 
 
 def compare_runs(
-    lab: Lab,
-    runs: Sequence[ExperimentRun],
+    lab: Session,
+    runs: Sequence[ExperimentHandle],
     *,
     baseline: int = 0,
     other: int | None = None,
@@ -76,9 +75,9 @@ def compare_runs(
     Several experiments must share the dataset version (same content hash): their rows
     are matched by index. Feedback is written as the lab's user.
     """
-    from .exceptions import InvalidInput
-    from .widgets.compare import CompareWidget
-    from .widgets.compare_state import Column, CompareState
+    from ..exceptions import InvalidInput
+    from ..widgets.compare import CompareWidget
+    from ..widgets.compare_state import Column, CompareState
 
     services, caller, project = lab.services, lab.caller, lab.project
     experiments = [run.refresh() for run in runs]
@@ -118,7 +117,7 @@ def compare_runs(
 
 
 def history_points(
-    lab: Lab, prompt: str, *, dataset: str, scorer: str | None = None
+    lab: Session, prompt: str, *, dataset: str, scorer: str | None = None
 ) -> tuple[str | None, list[dict[str, Any]]]:
     """``(scorer, points)``: one point per experiment (and model) that ran ``prompt`` on
     ``dataset`` (``"news"``: any version; ``"news@2"``: that version), oldest first."""
@@ -169,7 +168,7 @@ def history_points(
 class ChartsAPI:
     """``lab.charts``: charts across experiments."""
 
-    def __init__(self, lab: Lab) -> None:
+    def __init__(self, lab: Session) -> None:
         self._lab = lab
 
     def history(
@@ -179,8 +178,8 @@ class ChartsAPI:
 
         ``scorer`` defaults to the first scorer of the newest matching experiment.
         """
-        from .exceptions import NotFound
-        from .widgets import charts
+        from ..exceptions import NotFound
+        from ..widgets import charts
 
         scorer, points = history_points(self._lab, prompt, dataset=dataset, scorer=scorer)
         if scorer is None:

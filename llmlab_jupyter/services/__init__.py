@@ -1,4 +1,8 @@
-"""The one service layer: handlers, SDK, CLI, widgets and jobs all call these."""
+"""The one service layer: handlers, SDK, CLI, widgets and jobs all call these.
+
+Services check callers and roles, then use the store, gateway, artifacts and executors;
+they never import the server, the SDK or the CLI.
+"""
 
 from __future__ import annotations
 

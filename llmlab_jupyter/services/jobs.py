@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._version import __version__
 from ..exceptions import InvalidInput, NotFound
-from ..models_jobs import Claim, Job, JobLog
+from ..models import BUILTIN_SLEEP, Claim, Job, JobLog
 from .access import Caller
 from .base import Service
 
@@ -87,8 +87,6 @@ class JobService(Service):
     # -- templates -------------------------------------------------------------------------
     def template_path(self, name: str) -> Path:
         """The notebook of template ``name``; ``NotFound`` if there is none."""
-        from ..executors.base import BUILTIN_SLEEP
-
         if not isinstance(name, str) or not _TEMPLATE.match(name):
             raise InvalidInput(f"template name {name!r} is not valid", field="template")
         if name == BUILTIN_SLEEP:

@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import Conflict, NotFound
-from ..portable import FolderWriter
-from ..portable_read import (
+from ..portable.reader import (
     DatasetEntry,
     DatasetVersionEntry,
     LabelMove,
@@ -28,6 +27,7 @@ from ..portable_read import (
     PromptVersionEntry,
     read_project_folder,
 )
+from ..portable.writer import FolderWriter
 from .access import Caller
 from .base import Service
 

@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import InvalidInput
-from ..models_jobs import Alert, Job, Schedule
+from ..models import Alert, Job, Schedule
 from ..prompts import validate_slug
 from .access import Caller
 from .base import Service
@@ -29,7 +29,7 @@ from .jobs import validate_parameters, validate_timeout
 from .webhooks import Resolver, check_webhook_url, post_webhook, resolve_webhook, system_resolver
 
 if TYPE_CHECKING:
-    from ..executors.base import Executor
+    from ..executors.host import Dispatcher
     from .jobs import JobService
 
 
@@ -195,7 +195,7 @@ class ScheduleService(Service):
         return self.store.list_alerts(project, limit=limit)
 
     # -- scheduler and alerts (no caller: run by the server and workers) -------------------
-    def tick(self, executor: Executor, now: datetime | None = None) -> builtins.list[Job]:
+    def tick(self, executor: Dispatcher, now: datetime | None = None) -> builtins.list[Job]:
         """Fire due schedules, reap lost jobs, dispatch both; returns the jobs dispatched."""
         from ..leases import holder_is_dead
 

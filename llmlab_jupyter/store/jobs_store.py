@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..exceptions import Conflict, NotFound
-from ..models_jobs import Claim, Job, JobLog
+from ..models import Claim, Job, JobLog
 from .convert import aware
 from .orm import JobLogRow, JobRow, ProjectRow, ScheduleRow, utcnow
 

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..exceptions import Conflict, NotFound
-from ..models_jobs import Alert, Job, Schedule
+from ..models import Alert, Job, Schedule
 from .convert import aware
 from .jobs_store import job_record
 from .orm import AlertRow, JobRow, ProjectRow, ScheduleRow, utcnow

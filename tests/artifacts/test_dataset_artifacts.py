@@ -21,10 +21,10 @@ from llmlab_jupyter.artifacts.datasets import (
     StoredRows,
     dataset_key,
 )
-from llmlab_jupyter.client import Lab
 from llmlab_jupyter.config import LlmLabConfig
 from llmlab_jupyter.datasets import rows_hash
 from llmlab_jupyter.exceptions import InvalidInput, LlmLabError, NotFound
+from llmlab_jupyter.sdk.lab import Lab
 from llmlab_jupyter.services import Caller, Services
 from llmlab_jupyter.store.orm import DatasetItemRow, DatasetRow, DatasetVersionRow, ProjectRow
 

@@ -65,7 +65,7 @@ def job_services(job_config: Any) -> Iterator[Any]:
 @pytest.fixture
 def seeded(job_services: Any) -> Any:
     """Prompt ``greet`` (v1 production: exact; v2 staging: adds "!") and dataset ``golden``."""
-    from llmlab_jupyter.client import Lab
+    from llmlab_jupyter.sdk.lab import Lab
 
     lab = Lab(user="alice", services=job_services, config=job_services.config)
     lab.prompts.save("greet", "{{ text }}", model="fake/echo", message="exact")

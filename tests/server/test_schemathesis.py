@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from llmlab_jupyter.client import Lab
+from llmlab_jupyter.sdk.lab import Lab
 
 from .live_fixtures import TOKEN, Live, live, reset_database  # noqa: F401  (fixture)
 

@@ -1,6 +1,6 @@
 """The SDK over HTTP: ``Lab(url=..., token=...)`` passes the same tests as the in-process ``Lab``.
 
-Every test of ``tests/test_sdk.py`` that takes the ``lab`` fixture is collected here again, with
+Every test of ``tests/sdk/test_lab.py`` that takes the ``lab`` fixture is collected here again, with
 ``lab`` talking to a live single-user Jupyter server (SQLite and PostgreSQL) under a
 percent-encoded base URL.
 """
@@ -14,15 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from llmlab_jupyter.client import Lab
 from llmlab_jupyter.config import local_user_name
 from llmlab_jupyter.exceptions import InvalidInput, NotFound, PermissionDenied
-from llmlab_jupyter.http_services import HttpDatasets, HttpProjects, HttpPrompts, HttpServices
+from llmlab_jupyter.sdk.http.services import HttpDatasets, HttpProjects, HttpPrompts, HttpServices
+from llmlab_jupyter.sdk.lab import Lab
 
 from .live_fixtures import Live, live, reset_database  # noqa: F401  (fixture)
 
 _spec = importlib.util.spec_from_file_location(
-    "llmlab_shared_sdk_tests", Path(__file__).resolve().parents[1] / "test_sdk.py"
+    "llmlab_shared_sdk_tests", Path(__file__).resolve().parents[1] / "sdk" / "test_lab.py"
 )
 assert _spec is not None and _spec.loader is not None
 _sdk = importlib.util.module_from_spec(_spec)

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from llmlab_jupyter.client import Lab
 from llmlab_jupyter.exceptions import InvalidInput
-from llmlab_jupyter.http_experiments import HttpCompletions, HttpExperiments, HttpFeedback
+from llmlab_jupyter.sdk.http.experiments import HttpCompletions, HttpExperiments, HttpFeedback
+from llmlab_jupyter.sdk.lab import Lab
 
 from .live_fixtures import Live, live, reset_database  # noqa: F401  (fixture)
 

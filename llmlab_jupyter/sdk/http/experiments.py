@@ -14,20 +14,18 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from .exceptions import Conflict, InvalidInput
-from .http_client import HttpClient
-from .models import Experiment
-from .services.access import Caller
-from .services.feedback import Feedback
+from ...exceptions import Conflict, InvalidInput
+from ...models import Experiment
+from ...services.access import Caller
+from ...services.feedback import Feedback
+from .transport import HttpClient, segment
 
 FINAL = ("completed", "failed", "cancelled", "budget_exceeded", "interrupted")
 POLL_S = 0.25
 
 
 def _seg(value: Any) -> str:
-    from .http_services import _seg as seg
-
-    return seg(value, "name")
+    return segment(value, "name")
 
 
 def _scorer_specs(scorers: Sequence[Any] | None) -> builtins.list[Any]:

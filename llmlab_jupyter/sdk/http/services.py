@@ -17,12 +17,10 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
-from . import datasets as data
-from . import exceptions as exc
-from .http_client import HttpClient
-from .models import (
+from ... import datasets as data
+from ... import exceptions as exc
+from ...models import (
     Dataset,
     DatasetVersion,
     Label,
@@ -33,17 +31,12 @@ from .models import (
     PromptVersion,
     SaveResult,
 )
-from .prompts import parse_ref, validate_slug
-from .services.access import Caller
+from ...prompts import parse_ref
+from ...services.access import Caller
+from .experiments import HttpCompletions, HttpExperiments, HttpFeedback
+from .transport import HttpClient, segment
 
 ROWS_PAGE = 500
-
-
-def _seg(value: Any, field: str) -> str:
-    """One URL path segment; values that cannot form one are rejected like the services do."""
-    if not isinstance(value, str) or value in ("", ".", ".."):
-        validate_slug(value, field)
-    return quote(str(value), safe="")
 
 
 class _Remote:
@@ -68,22 +61,22 @@ class HttpProjects(_Remote):
             raise exc.NotFound(f"project {slug!r} not found", field="project") from err
 
     def get(self, caller: Caller, slug: str) -> Project:
-        return Project(**self.http.call("GET", f"projects/{_seg(slug, 'project')}"))
+        return Project(**self.http.call("GET", f"projects/{segment(slug, 'project')}"))
 
     def list(self, caller: Caller, *, limit: int = 100, offset: int = 0) -> builtins.list[Project]:
         page = self.http.call("GET", "projects", params={"limit": limit, "offset": offset})
         return [Project(**p) for p in page["items"]]
 
     def members(self, caller: Caller, slug: str) -> builtins.list[Membership]:
-        page = self.http.call("GET", f"projects/{_seg(slug, 'project')}/members")
+        page = self.http.call("GET", f"projects/{segment(slug, 'project')}/members")
         return [Membership(**m) for m in page["items"]]
 
     def set_member(self, caller: Caller, slug: str, user: str, role: str) -> Membership:
-        path = f"projects/{_seg(slug, 'project')}/members/{_seg(user, 'user')}"
+        path = f"projects/{segment(slug, 'project')}/members/{segment(user, 'user')}"
         return Membership(**self.http.call("PUT", path, body={"role": role}))
 
     def remove_member(self, caller: Caller, slug: str, user: str) -> None:
-        path = f"projects/{_seg(slug, 'project')}/members/{_seg(user, 'user')}"
+        path = f"projects/{segment(slug, 'project')}/members/{segment(user, 'user')}"
         self.http.call("DELETE", path)
 
 
@@ -91,7 +84,7 @@ class HttpPrompts(_Remote):
     """``PromptService`` over HTTP."""
 
     def _path(self, project: str, name: str, tail: str = "") -> str:
-        return f"projects/{_seg(project, 'project')}/prompts/{_seg(name, 'name')}{tail}"
+        return f"projects/{segment(project, 'project')}/prompts/{segment(name, 'name')}{tail}"
 
     def save(
         self,
@@ -169,7 +162,9 @@ class HttpPrompts(_Remote):
         sort: str = "name",
     ) -> builtins.list[Prompt]:
         params = {"search": search, "label": label, "limit": limit, "offset": offset, "sort": sort}
-        page = self.http.call("GET", f"projects/{_seg(project, 'project')}/prompts", params=params)
+        page = self.http.call(
+            "GET", f"projects/{segment(project, 'project')}/prompts", params=params
+        )
         return [Prompt(**p) for p in page["items"]]
 
     def versions(
@@ -180,11 +175,11 @@ class HttpPrompts(_Remote):
         return [PromptVersion(**v) for v in page["items"]]
 
     def set_label(self, caller: Caller, project: str, name: str, label: str, version: int) -> Label:
-        path = self._path(project, name, f"/labels/{_seg(label, 'label')}")
+        path = self._path(project, name, f"/labels/{segment(label, 'label')}")
         return Label(**self.http.call("PUT", path, body={"version": version}))
 
     def remove_label(self, caller: Caller, project: str, name: str, label: str) -> None:
-        self.http.call("DELETE", self._path(project, name, f"/labels/{_seg(label, 'label')}"))
+        self.http.call("DELETE", self._path(project, name, f"/labels/{segment(label, 'label')}"))
 
     def label_history(
         self, caller: Caller, project: str, name: str, label: str | None = None
@@ -221,7 +216,7 @@ class HttpDatasets(_Remote):
     """``DatasetService`` over HTTP."""
 
     def _path(self, project: str, name: str, tail: str = "") -> str:
-        return f"projects/{_seg(project, 'project')}/datasets/{_seg(name, 'name')}{tail}"
+        return f"projects/{segment(project, 'project')}/datasets/{segment(name, 'name')}{tail}"
 
     def import_(
         self,
@@ -254,7 +249,9 @@ class HttpDatasets(_Remote):
         offset: int = 0,
     ) -> builtins.list[Dataset]:
         params = {"search": search, "limit": limit, "offset": offset}
-        page = self.http.call("GET", f"projects/{_seg(project, 'project')}/datasets", params=params)
+        page = self.http.call(
+            "GET", f"projects/{segment(project, 'project')}/datasets", params=params
+        )
         return [Dataset(**d) for d in page["items"]]
 
     def get(
@@ -320,7 +317,7 @@ class HttpDatasets(_Remote):
 
     def validate_for(self, dataset: DatasetVersion, prompt: PromptVersion) -> None:
         """Raise ``InvalidInput`` listing the prompt variables missing from the dataset."""
-        from .services.datasets import DatasetService
+        from ...services.datasets import DatasetService
 
         DatasetService.validate_for(self, dataset, prompt)  # type: ignore[arg-type]
 
@@ -370,8 +367,6 @@ class HttpServices:
         self.projects = HttpProjects(self.client)
         self.prompts = HttpPrompts(self.client)
         self.datasets = HttpDatasets(self.client)
-        from .http_experiments import HttpCompletions, HttpExperiments, HttpFeedback
-
         self.completions = HttpCompletions(self.client)
         self.experiments = HttpExperiments(self.client)
         self.feedback = HttpFeedback(self.client)

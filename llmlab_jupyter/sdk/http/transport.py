@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
-from . import exceptions as exc
+from ... import exceptions as exc
+from ...prompts import validate_slug
 
 _BY_STATUS: dict[int, type[exc.LlmLabError]] = {
     400: exc.InvalidInput,
@@ -100,3 +102,10 @@ def _param(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def segment(value: Any, field: str) -> str:
+    """One URL path segment; values that cannot form one are rejected like the services do."""
+    if not isinstance(value, str) or value in ("", ".", ".."):
+        validate_slug(value, field)
+    return quote(str(value), safe="")

@@ -40,8 +40,8 @@ from ...services import Caller
 from ..schemas import MAX_INT
 
 if TYPE_CHECKING:
-    from ...app import LlmLabApp
     from ...services import Services
+    from ..host import ApiHost
 
 AUTH_RESOURCE = "llmlab"
 Action = Literal["read", "write"]
@@ -193,8 +193,9 @@ class LlmLabHandler(ExtensionHandlerMixin, APIHandler):
 
     # -- context ------------------------------------------------------------------------
     @property
-    def llmlab(self) -> LlmLabApp:
-        return cast("LlmLabApp", self.extensionapp)
+    def llmlab(self) -> ApiHost:
+        """The host serving this handler (the extension app, which implements ``ApiHost``)."""
+        return cast("ApiHost", self.extensionapp)
 
     @property
     def services(self) -> Services:

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ...models_jobs import Alert, Job, JobLog, Schedule
+from ...models import Alert, Job, JobLog, Schedule
 from ...reports import REPORT_CSP
 from .. import schemas as s
 from .base import LlmLabHandler, Reply, operation, to_int

@@ -6,7 +6,7 @@ import { ServerConnection } from '@jupyterlab/services';
 
 import { LlmLabClient } from '../api';
 import { LlmLabAPIError, errorMessage } from '../request';
-import { sortRefs } from '../components/NewExperimentForm';
+import { sortRefs } from '../components/PromptVersionSelect';
 import type { ISummaryRow } from '../tokens';
 import {
   experimentFieldOf,

@@ -16,20 +16,10 @@ from sqlalchemy.orm import Session
 from .. import models
 from ..exceptions import Conflict, NotFound
 from .convert import aware
-from .orm import (
-    CacheEntryRow,
-    DatasetRow,
-    DatasetVersionRow,
-    ExperimentRow,
-    ProjectRow,
-    PromptRow,
-    PromptVersionRow,
-    ResultRow,
-    ScoreRow,
-    UsageRow,
-    VariantRow,
-    utcnow,
-)
+from .orm.base import utcnow
+from .orm.catalog import ProjectRow, PromptRow, PromptVersionRow
+from .orm.datasets import DatasetRow, DatasetVersionRow
+from .orm.experiments import CacheEntryRow, ExperimentRow, ResultRow, ScoreRow, UsageRow, VariantRow
 
 if TYPE_CHECKING:
     from .engine import Transactions

@@ -26,7 +26,9 @@ from sqlalchemy.orm import Session
 from ..exceptions import Conflict, NotFound
 from ..models_jobs import Claim, Job, JobLog
 from .convert import aware
-from .orm import JobLogRow, JobRow, ProjectRow, ScheduleRow, utcnow
+from .orm.base import utcnow
+from .orm.catalog import ProjectRow
+from .orm.jobs import JobLogRow, JobRow, ScheduleRow
 
 if TYPE_CHECKING:
     from .engine import Transactions

@@ -21,7 +21,9 @@ from ..exceptions import Conflict, NotFound
 from ..models_jobs import Alert, Job, Schedule
 from .convert import aware
 from .jobs_store import job_record
-from .orm import AlertRow, JobRow, ProjectRow, ScheduleRow, utcnow
+from .orm.base import utcnow
+from .orm.catalog import ProjectRow
+from .orm.jobs import AlertRow, JobRow, ScheduleRow
 
 if TYPE_CHECKING:
     from .engine import Transactions

@@ -30,14 +30,14 @@ from .experiments_store import ExperimentQueries
 from .feedback_store import FeedbackQueries
 from .jobs_store import JobQueries
 from .metrics_store import MetricQueries
-from .orm import (
+from .orm.base import utcnow
+from .orm.catalog import (
     LabelEventRow,
     LabelRow,
     MembershipRow,
     ProjectRow,
     PromptRow,
     PromptVersionRow,
-    utcnow,
 )
 from .schedules_store import ScheduleQueries
 from .summaries_store import SummaryQueries

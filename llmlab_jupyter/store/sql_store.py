@@ -26,6 +26,7 @@ from . import convert
 from .aggregates import AggregateQueries
 from .datasets_store import DatasetQueries
 from .engine import Transactions, ensure_schema, make_engine, upgrade
+from .experiment_runs_store import ExperimentRunQueries
 from .experiments_store import ExperimentQueries
 from .feedback_store import FeedbackQueries
 from .jobs_store import JobQueries
@@ -39,6 +40,7 @@ from .orm.catalog import (
     PromptRow,
     PromptVersionRow,
 )
+from .results_store import ResultQueries
 from .schedules_store import ScheduleQueries
 from .summaries_store import SummaryQueries
 
@@ -93,6 +95,8 @@ def _list_prompts_statement(sort: str) -> Any:
 class SQLStore(
     DatasetQueries,
     ExperimentQueries,
+    ExperimentRunQueries,  # after ExperimentQueries, whose _experiment_row it uses
+    ResultQueries,
     AggregateQueries,
     FeedbackQueries,
     JobQueries,

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from ..exceptions import Conflict, NotFound
 from ..models_jobs import Alert, Job, Schedule
 from .convert import aware
-from .jobs_store import job_record
+from .jobs_common import job_record
 from .orm.base import utcnow
 from .orm.catalog import ProjectRow
 from .orm.jobs import AlertRow, JobRow, ScheduleRow

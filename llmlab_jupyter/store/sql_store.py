@@ -29,6 +29,8 @@ from .engine import Transactions, ensure_schema, make_engine, upgrade
 from .experiment_runs_store import ExperimentRunQueries
 from .experiments_store import ExperimentQueries
 from .feedback_store import FeedbackQueries
+from .job_dispatch_store import JobDispatchQueries
+from .job_leases_store import JobLeaseQueries
 from .jobs_store import JobQueries
 from .metrics_store import MetricQueries
 from .orm.base import utcnow
@@ -100,6 +102,8 @@ class SQLStore(
     AggregateQueries,
     FeedbackQueries,
     JobQueries,
+    JobLeaseQueries,
+    JobDispatchQueries,
     ScheduleQueries,
     MetricQueries,
     SummaryQueries,

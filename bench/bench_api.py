@@ -89,7 +89,7 @@ def seed_results(database_url: str, data_dir: Path, count: int, variants: int) -
     from llmlab_jupyter.config import local_user_name
     from llmlab_jupyter.exceptions import NotFound
     from llmlab_jupyter.services import Caller
-    from llmlab_jupyter.store.orm import ResultRow, ScoreRow
+    from llmlab_jupyter.store.orm.experiments import ResultRow, ScoreRow
 
     started = time.perf_counter()
     services = open_services(database_url, data_dir)
@@ -131,7 +131,7 @@ def time_summary_compute(database_url: str, data_dir: Path, repeat: int = 3) -> 
     """Milliseconds to compute and store the statistics from the 1M rows (a run's end)."""
     from sqlalchemy import delete
 
-    from llmlab_jupyter.store.orm import SummarySnapshotRow
+    from llmlab_jupyter.store.orm.experiments import SummarySnapshotRow
 
     services = open_services(database_url, data_dir)
     out = []

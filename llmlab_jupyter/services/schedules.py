@@ -147,7 +147,7 @@ class ScheduleService(Service):
         validate_cron(cron)
         _zone(timezone)
         self.jobs.template_path(template)
-        from ..store.orm import utcnow
+        from ..store.orm.base import utcnow
 
         return self.store.create_schedule(
             project,
@@ -180,7 +180,7 @@ class ScheduleService(Service):
         """Resume; ticks missed while paused are not run."""
         self.access.require(caller, project, "write")
         current = self.store.get_schedule(project, name)
-        from ..store.orm import utcnow
+        from ..store.orm.base import utcnow
 
         nxt = next_tick(current.cron, current.timezone, utcnow())
         return self.store.set_schedule_paused(project, name, False, nxt)

@@ -10,7 +10,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, aliased
 
 from ..exceptions import InvalidInput
-from .orm import ExperimentRow, ProjectRow, ResultRow, ScoreRow, UsageRow
+from .orm.catalog import ProjectRow
+from .orm.experiments import ExperimentRow, ResultRow, ScoreRow, UsageRow
 
 if TYPE_CHECKING:
     from .engine import Transactions

@@ -23,12 +23,7 @@ from sqlalchemy import func, select, text
 
 from .. import models
 from . import convert
-from .orm import (
-    LabelRow,
-    MembershipRow,
-    PromptRow,
-    PromptVersionRow,
-)
+from .orm.catalog import LabelRow, MembershipRow, PromptRow, PromptVersionRow
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine

@@ -11,9 +11,7 @@ from typing import Any
 from sqlalchemy import Row
 
 from .. import models
-from .orm import (
-    DatasetRow,
-    DatasetVersionRow,
+from .orm.catalog import (
     LabelEventRow,
     LabelRow,
     MembershipRow,
@@ -21,6 +19,7 @@ from .orm import (
     PromptRow,
     PromptVersionRow,
 )
+from .orm.datasets import DatasetRow, DatasetVersionRow
 
 
 def aware(value: datetime) -> datetime:

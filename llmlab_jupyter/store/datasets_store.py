@@ -25,7 +25,9 @@ from .. import models
 from ..artifacts.datasets import DatasetArtifactError, StoredRows
 from ..exceptions import Conflict, NotFound
 from . import convert
-from .orm import DatasetItemRow, DatasetRow, DatasetVersionRow, ProjectRow, utcnow
+from .orm.base import utcnow
+from .orm.catalog import ProjectRow
+from .orm.datasets import DatasetItemRow, DatasetRow, DatasetVersionRow
 
 if TYPE_CHECKING:
     from ..artifacts.datasets import DatasetArtifacts

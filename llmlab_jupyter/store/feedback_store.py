@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from ..exceptions import NotFound
 from .convert import aware
-from .orm import FeedbackRow, ResultRow, utcnow
+from .orm.base import utcnow
+from .orm.experiments import FeedbackRow, ResultRow
 
 if TYPE_CHECKING:
     from .engine import Transactions

@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Integer, case, cast, func, select
 
-from .orm import ExperimentRow, JobRow, ProjectRow, UsageRow
+from .orm.catalog import ProjectRow
+from .orm.experiments import ExperimentRow, UsageRow
+from .orm.jobs import JobRow
 
 if TYPE_CHECKING:
     from .engine import Transactions

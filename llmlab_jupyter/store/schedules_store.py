@@ -20,8 +20,10 @@ from sqlalchemy.orm import Session
 from ..exceptions import Conflict, NotFound
 from ..models import Alert, Job, Schedule
 from .convert import aware
-from .jobs_store import job_record
-from .orm import AlertRow, JobRow, ProjectRow, ScheduleRow, utcnow
+from .jobs_common import job_record
+from .orm.base import utcnow
+from .orm.catalog import ProjectRow
+from .orm.jobs import AlertRow, JobRow, ScheduleRow
 
 if TYPE_CHECKING:
     from .engine import Transactions

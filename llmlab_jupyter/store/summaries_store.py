@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from .orm import SummarySnapshotRow, utcnow
+from .orm.base import utcnow
+from .orm.experiments import SummarySnapshotRow
 
 if TYPE_CHECKING:
     from .engine import Transactions

@@ -26,7 +26,8 @@ from llmlab_jupyter.datasets import rows_hash
 from llmlab_jupyter.exceptions import InvalidInput, LlmLabError, NotFound
 from llmlab_jupyter.sdk.lab import Lab
 from llmlab_jupyter.services import Caller, Services
-from llmlab_jupyter.store.orm import DatasetItemRow, DatasetRow, DatasetVersionRow, ProjectRow
+from llmlab_jupyter.store.orm.catalog import ProjectRow
+from llmlab_jupyter.store.orm.datasets import DatasetItemRow, DatasetRow, DatasetVersionRow
 
 P = "default"
 ALICE = Caller("alice")

@@ -251,7 +251,7 @@ def test_ten_thousand_prompts_stay_fast(lab, lab_page):
     from sqlalchemy import insert, select
 
     from llmlab_jupyter.store.engine import make_engine
-    from llmlab_jupyter.store.orm import ProjectRow, PromptRow, PromptVersionRow
+    from llmlab_jupyter.store.orm.catalog import ProjectRow, PromptRow, PromptVersionRow
 
     lab.api("POST", "projects", {"slug": "big", "title": "Ten thousand prompts"})
     engine = make_engine(lab.database_url)

@@ -30,7 +30,7 @@ def _snapshot(services, name="snap", params="b0:c0.95:t0.0"):
     with services.store.tx.read() as s:
         from sqlalchemy import select
 
-        from llmlab_jupyter.store.orm import SummarySnapshotRow
+        from llmlab_jupyter.store.orm.experiments import SummarySnapshotRow
 
         return s.execute(
             select(SummarySnapshotRow.params, SummarySnapshotRow.fingerprint).where(

@@ -45,7 +45,7 @@ def _holder_pid(svc: Any, job_id: int) -> int | None:
     """The pid named by job ``job_id``'s lease (the pool process running it), if any."""
     from sqlalchemy import select
 
-    from llmlab_jupyter.store.orm import JobRow
+    from llmlab_jupyter.store.orm.jobs import JobRow
 
     with svc.store.tx.read() as s:
         token = s.scalar(select(JobRow.lease_token).where(JobRow.id == job_id))
@@ -286,7 +286,7 @@ def test_celery_server_restart_with_jobs_in_flight(celery: Any, helpers: Any) ->
     assert [j.attempts for j in jobs] == [1] * len(jobs)  # nothing ran twice
     from sqlalchemy import select
 
-    from llmlab_jupyter.store.orm import JobRow
+    from llmlab_jupyter.store.orm.jobs import JobRow
 
     with svc.store.tx.read() as s:
         dispatched = s.scalars(select(JobRow.dispatched_at).where(JobRow.id.in_(unsent))).all()

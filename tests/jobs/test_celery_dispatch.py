@@ -141,9 +141,9 @@ def test_jobs_submitted_while_the_broker_is_down_run_once_it_is_back(
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from llmlab_jupyter.store import jobs_store
+    from llmlab_jupyter.store import job_dispatch_store
 
-    monkeypatch.setattr(jobs_store, "DISPATCH_GRACE_S", 1.0)
+    monkeypatch.setattr(job_dispatch_store, "DISPATCH_GRACE_S", 1.0)
     svc = celery.services
     # the server reaches the broker through the gate (with a password, as a real one would)
     db = urlsplit(celery.broker_url).path

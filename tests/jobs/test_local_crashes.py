@@ -25,7 +25,7 @@ def _holder_pid(svc: Any, job_id: int) -> int | None:
     """The pid of the worker holding ``job_id`` (from its lease token ``host:pid:rand``)."""
     from sqlalchemy import select
 
-    from llmlab_jupyter.store.orm import JobRow
+    from llmlab_jupyter.store.orm.jobs import JobRow
 
     with svc.store.tx.read() as s:
         token = s.scalar(select(JobRow.lease_token).where(JobRow.id == job_id))

@@ -161,7 +161,7 @@ def test_feedback_goes_with_its_experiment(services, alice, run):
     with services.store.tx.write() as s:
         from sqlalchemy import delete
 
-        from llmlab_jupyter.store.orm import ExperimentRow
+        from llmlab_jupyter.store.orm.experiments import ExperimentRow
 
         s.execute(delete(ExperimentRow).where(ExperimentRow.id == exp_id))
     assert services.store.list_feedback(exp_id) == []

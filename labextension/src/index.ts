@@ -45,6 +45,7 @@ import {
 export { LlmLabClient } from './api';
 export { requestAPI, LlmLabAPIError } from './request';
 export * from './tokens';
+export * from './types';
 
 /** Parse "name", "name@3" or "name@production". */
 function parseRef(text: string): {

@@ -17,7 +17,7 @@ import {
   MessageRole,
   PromptKind,
   Template
-} from '../tokens';
+} from '../types';
 import { parseParams, templateToText } from '../utils';
 import { TemplateEditor } from './CodeEditor';
 import { ErrorBanner, TextBlock } from './common';

@@ -12,7 +12,7 @@ import type {
   IExperimentResults,
   IExperimentState,
   ISummaryRow
-} from '../tokens';
+} from '../types';
 import {
   FINAL_EXPERIMENT_STATUSES,
   cellText,

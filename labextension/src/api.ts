@@ -32,7 +32,7 @@ import type {
   IRendered,
   ISaveResult,
   Template
-} from './tokens';
+} from './types';
 
 export type PromptSort = 'name' | '-name' | 'updated_at' | '-updated_at';
 

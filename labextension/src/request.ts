@@ -6,7 +6,7 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import type { IErrorBody } from './tokens';
+import type { IErrorBody } from './types';
 
 /** The API prefix under the server's base URL. */
 export const API_NAMESPACE = 'llmlab/api';

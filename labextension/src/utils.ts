@@ -7,7 +7,7 @@ import type {
   IPromptVersion,
   ISummaryRow,
   Template
-} from './tokens';
+} from './types';
 
 /** A Python string literal for any text (JSON string syntax is valid Python). */
 export function pyString(value: string): string {

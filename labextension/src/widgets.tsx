@@ -21,7 +21,7 @@ import type {
   IExperimentState,
   IJob,
   IPrompt
-} from './tokens';
+} from './types';
 import type { IPromptRef } from './utils';
 
 export interface ISidebarCallbacks {

@@ -17,7 +17,7 @@ import {
   pyString,
   versionToDiffText
 } from '../utils';
-import type { IPromptVersion } from '../tokens';
+import type { IPromptVersion } from '../types';
 
 interface ISeen {
   url: string;

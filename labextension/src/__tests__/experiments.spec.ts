@@ -7,7 +7,7 @@ import { ServerConnection } from '@jupyterlab/services';
 import { LlmLabClient } from '../api';
 import { LlmLabAPIError, errorMessage } from '../request';
 import { sortRefs } from '../components/PromptVersionSelect';
-import type { ISummaryRow } from '../tokens';
+import type { ISummaryRow } from '../types';
 import {
   experimentFieldOf,
   experimentIsLive,

@@ -7,7 +7,7 @@ import * as React from 'react';
 
 import { formatFromFileName } from '../api';
 import type { LlmLabModel } from '../model';
-import type { DatasetFormat, IDataset } from '../tokens';
+import type { DatasetFormat, IDataset } from '../types';
 import { ErrorBanner, usePagedList } from './common';
 
 export interface IDatasetListProps {

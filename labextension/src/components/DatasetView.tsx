@@ -5,7 +5,7 @@
 import * as React from 'react';
 
 import type { LlmLabModel } from '../model';
-import type { IDatasetRows, IDatasetVersion } from '../tokens';
+import type { IDatasetRows, IDatasetVersion } from '../types';
 import { cellText, formatDate } from '../utils';
 import { UploadForm } from './DatasetList';
 import { ErrorBanner, Loading, Pager, useLatest } from './common';

@@ -3,7 +3,7 @@
  */
 import * as React from 'react';
 
-import type { IPromptVersion } from '../tokens';
+import type { IPromptVersion } from '../types';
 import { versionToDiffText } from '../utils';
 import { DiffMergeView } from './MergeView';
 

@@ -9,18 +9,14 @@ import * as React from 'react';
 
 import type { LlmLabModel } from '../model';
 import { LlmLabAPIError } from '../request';
-import {
-  IChatMessage,
-  IPromptVersion,
-  IRenderPreview,
-  MESSAGE_ROLES,
-  MessageRole,
-  PromptKind,
-  Template
-} from '../tokens';
-import { parseParams, templateToText } from '../utils';
+import { IPromptVersion, PromptKind, Template } from '../types';
+import { parseParams } from '../utils';
 import { TemplateEditor } from './CodeEditor';
-import { ErrorBanner, TextBlock } from './common';
+import { ErrorBanner } from './common';
+import { IDraft, draftFrom, fieldOf } from './editorDraft';
+import { MessagesEditor } from './MessagesEditor';
+import { PreviewPane } from './PreviewPane';
+import { useRenderPreview } from './useRenderPreview';
 
 export interface IEditorTabProps {
   model: LlmLabModel;
@@ -34,57 +30,6 @@ export interface IEditorTabProps {
   onSaved: (name: string, version: number, created: boolean) => void;
 }
 
-interface IDraft {
-  kind: PromptKind;
-  text: string;
-  messages: IChatMessage[];
-  model: string;
-  params: string;
-}
-
-function draftFrom(base: IPromptVersion | null): IDraft {
-  if (!base) {
-    return {
-      kind: 'text',
-      text: '',
-      messages: [
-        { role: 'system', content: '' },
-        { role: 'user', content: '' }
-      ],
-      model: '',
-      params: ''
-    };
-  }
-  const isChat = typeof base.template !== 'string';
-  return {
-    kind: base.kind,
-    text: isChat ? '' : (base.template as string),
-    messages: isChat
-      ? (base.template as IChatMessage[]).map(m => ({ ...m }))
-      : [{ role: 'user', content: base.template as string }],
-    model: base.model ?? '',
-    params:
-      Object.keys(base.params ?? {}).length > 0
-        ? JSON.stringify(base.params, null, 2)
-        : ''
-  };
-}
-
-function fieldOf(error: unknown): string {
-  if (error instanceof LlmLabAPIError && error.field) {
-    const field = error.field;
-    for (const name of ['name', 'model', 'params', 'message', 'description']) {
-      if (field === name || field.startsWith(`${name}.`)) {
-        return name;
-      }
-    }
-    if (field.startsWith('template') || field.startsWith('messages')) {
-      return 'template';
-    }
-  }
-  return '';
-}
-
 export function EditorTab(props: IEditorTabProps): JSX.Element {
   const { model, project, base } = props;
   const [draft, setDraft] = React.useState<IDraft>(() => draftFrom(base));
@@ -92,8 +37,6 @@ export function EditorTab(props: IEditorTabProps): JSX.Element {
   const [description, setDescription] = React.useState(props.description);
   const [message, setMessage] = React.useState('');
   const [values, setValues] = React.useState<Record<string, string>>({});
-  const [preview, setPreview] = React.useState<IRenderPreview | null>(null);
-  const [previewError, setPreviewError] = React.useState<unknown>(null);
   const [saveError, setSaveError] = React.useState<unknown>(null);
   const [paramsError, setParamsError] = React.useState('');
   const [busy, setBusy] = React.useState(false);
@@ -109,65 +52,15 @@ export function EditorTab(props: IEditorTabProps): JSX.Element {
     [draft.kind, draft.text, draft.messages]
   );
 
-  // live variable detection and preview, debounced
-  React.useEffect(() => {
-    const controller = new AbortController();
-    const timer = window.setTimeout(async () => {
-      try {
-        const detected = await model.client.renderPreview(
-          project,
-          template,
-          undefined,
-          controller.signal
-        );
-        if (detected.error || detected.variables.length === 0) {
-          const result =
-            detected.error || templateToText(template) === ''
-              ? detected
-              : await model.client.renderPreview(
-                  project,
-                  template,
-                  {},
-                  controller.signal
-                );
-          setPreview(result);
-        } else {
-          const vars: Record<string, string> = {};
-          for (const variable of detected.variables) {
-            vars[variable] = values[variable] ?? `‹${variable}›`;
-          }
-          const rendered = await model.client.renderPreview(
-            project,
-            template,
-            vars,
-            controller.signal
-          );
-          setPreview({ ...rendered, variables: detected.variables });
-        }
-        setPreviewError(null);
-      } catch (err) {
-        if (!controller.signal.aborted) {
-          setPreviewError(err);
-        }
-      }
-    }, 300);
-    return () => {
-      window.clearTimeout(timer);
-      controller.abort();
-    };
-  }, [model, project, template, values]);
+  const { preview, previewError } = useRenderPreview(
+    model,
+    project,
+    template,
+    values
+  );
 
   const errorLine = preview?.error?.line ?? null;
   const saveField = fieldOf(saveError);
-
-  const updateMessage = (index: number, change: Partial<IChatMessage>) => {
-    setDraft(previous => ({
-      ...previous,
-      messages: previous.messages.map((m, i) =>
-        i === index ? { ...m, ...change } : m
-      )
-    }));
-  };
 
   const save = async (event: React.FormEvent) => {
     event.preventDefault();
@@ -283,72 +176,11 @@ export function EditorTab(props: IEditorTabProps): JSX.Element {
             errorLine={errorLine}
           />
         ) : (
-          <ol className="jp-llmlab-messages">
-            {draft.messages.map((msg, index) => (
-              <li key={index} className="jp-llmlab-message">
-                <div className="jp-llmlab-toolbar">
-                  <select
-                    className="jp-llmlab-select"
-                    aria-label={`Role of message ${index + 1}`}
-                    value={msg.role}
-                    onChange={event =>
-                      updateMessage(index, {
-                        role: event.target.value as MessageRole
-                      })
-                    }
-                  >
-                    {MESSAGE_ROLES.map(role => (
-                      <option key={role} value={role}>
-                        {role}
-                      </option>
-                    ))}
-                  </select>
-                  <span className="jp-llmlab-grow" />
-                  <button
-                    type="button"
-                    className="jp-llmlab-icon-button"
-                    aria-label={`Remove message ${index + 1}`}
-                    title="Remove message"
-                    disabled={draft.messages.length <= 1}
-                    onClick={() =>
-                      setDraft(previous => ({
-                        ...previous,
-                        messages: previous.messages.filter(
-                          (_, i) => i !== index
-                        )
-                      }))
-                    }
-                  >
-                    ×
-                  </button>
-                </div>
-                <TemplateEditor
-                  editorServices={props.editorServices}
-                  value={msg.content}
-                  onChange={content => updateMessage(index, { content })}
-                  ariaLabel={`Content of message ${index + 1}`}
-                />
-              </li>
-            ))}
-            <li>
-              <button
-                type="button"
-                className="jp-llmlab-button"
-                aria-label="Add message"
-                onClick={() =>
-                  setDraft(previous => ({
-                    ...previous,
-                    messages: [
-                      ...previous.messages,
-                      { role: 'user', content: '' }
-                    ]
-                  }))
-                }
-              >
-                + Message
-              </button>
-            </li>
-          </ol>
+          <MessagesEditor
+            editorServices={props.editorServices}
+            messages={draft.messages}
+            setDraft={setDraft}
+          />
         )}
         {preview?.error && (
           <div className="jp-llmlab-field-error" role="alert">
@@ -436,53 +268,12 @@ export function EditorTab(props: IEditorTabProps): JSX.Element {
           </button>
         </div>
       </div>
-      <aside
-        className="jp-llmlab-editor-side"
-        aria-label="Variables and preview"
-      >
-        <h4 className="jp-llmlab-subtitle">Detected variables</h4>
-        {(preview?.variables ?? []).length === 0 ? (
-          <div className="jp-llmlab-empty">None</div>
-        ) : (
-          <ul className="jp-llmlab-vars" aria-label="Detected variables">
-            {preview!.variables.map(variable => (
-              <li key={variable}>
-                <label className="jp-llmlab-field">
-                  <code className="jp-llmlab-var">{variable}</code>
-                  <input
-                    className="jp-llmlab-input"
-                    value={values[variable] ?? ''}
-                    placeholder="value for the preview"
-                    aria-label={`Preview value for ${variable}`}
-                    onChange={event =>
-                      setValues(previous => ({
-                        ...previous,
-                        [variable]: event.target.value
-                      }))
-                    }
-                  />
-                </label>
-              </li>
-            ))}
-          </ul>
-        )}
-        <h4 className="jp-llmlab-subtitle">Preview</h4>
-        <ErrorBanner error={previewError} />
-        {preview &&
-        !preview.error &&
-        preview.rendered !== undefined &&
-        preview.rendered !== null ? (
-          <TextBlock
-            text={templateToText(preview.rendered)}
-            label="Rendered preview"
-            className="jp-llmlab-preview"
-          />
-        ) : (
-          <div className="jp-llmlab-empty">
-            {preview?.error ? 'Fix the template to see the preview.' : '—'}
-          </div>
-        )}
-      </aside>
+      <PreviewPane
+        preview={preview}
+        previewError={previewError}
+        values={values}
+        setValues={setValues}
+      />
     </form>
   );
 }

@@ -5,7 +5,7 @@
 import * as React from 'react';
 
 import type { LlmLabModel } from '../model';
-import type { IExperiment } from '../tokens';
+import type { IExperiment } from '../types';
 import { experimentIsLive, formatDate, progressPercent } from '../utils';
 import { ErrorBanner, usePagedList } from './common';
 import { usePolling, VisibilityCheck } from './poll';

@@ -4,7 +4,7 @@
  */
 import * as React from 'react';
 
-import type { IExperiment, IExperimentResults } from '../tokens';
+import type { IExperiment, IExperimentResults } from '../types';
 import { cellText, formatMs, formatNumber } from '../utils';
 import { Pager, TextBlock } from './common';
 import { PAGE } from './useExperimentDetail';

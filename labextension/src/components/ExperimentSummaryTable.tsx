@@ -5,7 +5,7 @@
  */
 import * as React from 'react';
 
-import type { IExperiment, ISummaryRow } from '../tokens';
+import type { IExperiment, ISummaryRow } from '../types';
 import { formatMs, formatUsd, scorerCells } from '../utils';
 import { Loading } from './common';
 

@@ -8,7 +8,7 @@ import * as React from 'react';
 
 import type { LlmLabModel } from '../model';
 import { errorMessage } from '../request';
-import type { IExperiment, IExperimentState } from '../tokens';
+import type { IExperiment, IExperimentState } from '../types';
 import {
   FINAL_EXPERIMENT_STATUSES,
   formatUsd,

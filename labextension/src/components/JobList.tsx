@@ -5,7 +5,7 @@
 import * as React from 'react';
 
 import type { LlmLabModel } from '../model';
-import { FINAL_JOB_STATES, IJob } from '../tokens';
+import { FINAL_JOB_STATES, IJob } from '../types';
 import { formatDate } from '../utils';
 import { ErrorBanner, useLatest, useReloadCount } from './common';
 import { StatusBadge } from './ExperimentList';

@@ -6,7 +6,7 @@
 import * as React from 'react';
 
 import type { LlmLabModel } from '../model';
-import { FINAL_JOB_STATES, IJob, IJobLog } from '../tokens';
+import { FINAL_JOB_STATES, IJob, IJobLog } from '../types';
 import { formatDate } from '../utils';
 import { ErrorBanner, Loading, TextBlock } from './common';
 import { StatusBadge } from './ExperimentList';

@@ -7,7 +7,7 @@ import * as React from 'react';
 
 import type { LlmLabModel } from '../model';
 import { errorMessage } from '../request';
-import type { ILabelEvent, IPrompt, IPromptVersion } from '../tokens';
+import type { ILabelEvent, IPrompt, IPromptVersion } from '../types';
 import { formatDate } from '../utils';
 import { ErrorBanner } from './common';
 

@@ -8,7 +8,7 @@
 import * as React from 'react';
 
 import type { LlmLabModel } from '../model';
-import type { IExperimentState } from '../tokens';
+import type { IExperimentState } from '../types';
 import { ErrorBanner } from './common';
 import { fieldErrorHelpers } from './FieldErrors';
 import { ModelRows } from './ModelRows';

@@ -6,7 +6,7 @@ import * as React from 'react';
 
 import type { PromptSort } from '../api';
 import type { LlmLabModel } from '../model';
-import type { IPrompt } from '../tokens';
+import type { IPrompt } from '../types';
 import { formatDate } from '../utils';
 import { ErrorBanner, LabelChips, useLatest, useReloadCount } from './common';
 import { VirtualList } from './VirtualList';

@@ -4,7 +4,7 @@
  */
 import * as React from 'react';
 
-import type { IPrompt } from '../tokens';
+import type { IPrompt } from '../types';
 import type { IFieldErrorHelpers } from './FieldErrors';
 
 /** Versions offered per prompt (newest first); older ones: type `name@N`. */

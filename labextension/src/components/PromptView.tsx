@@ -6,7 +6,7 @@ import * as React from 'react';
 
 import type { LlmLabModel } from '../model';
 import { LlmLabAPIError } from '../request';
-import type { IPrompt, IPromptVersion } from '../tokens';
+import type { IPrompt, IPromptVersion } from '../types';
 import type { IPromptRef } from '../utils';
 import { DiffTab } from './DiffTab';
 import { EditorTab } from './EditorTab';

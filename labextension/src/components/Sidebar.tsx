@@ -7,7 +7,7 @@ import * as React from 'react';
 
 import type { LlmLabModel } from '../model';
 import { errorMessage } from '../request';
-import type { IDataset, IExperiment, IJob, IProject, IPrompt } from '../tokens';
+import type { IDataset, IExperiment, IJob, IProject, IPrompt } from '../types';
 import { DatasetList } from './DatasetList';
 import { ErrorBanner, TabBar } from './common';
 import { ExperimentList } from './ExperimentList';

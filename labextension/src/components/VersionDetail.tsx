@@ -5,7 +5,7 @@
  */
 import * as React from 'react';
 
-import type { IPrompt, IPromptVersion } from '../tokens';
+import type { IPrompt, IPromptVersion } from '../types';
 import { IPromptRef } from '../utils';
 import { formatDate } from '../utils';
 import { LabelChips, TextBlock } from './common';

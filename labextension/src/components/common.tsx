@@ -6,7 +6,7 @@ import * as React from 'react';
 
 import type { IChange, LlmLabModel } from '../model';
 import { errorMessage } from '../request';
-import type { IPage } from '../tokens';
+import type { IPage } from '../types';
 
 export function ErrorBanner(props: {
   error: unknown;

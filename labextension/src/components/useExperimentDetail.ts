@@ -10,7 +10,7 @@ import type {
   IExperimentResults,
   IExperimentState,
   ISummaryRow
-} from '../tokens';
+} from '../types';
 import { experimentIsLive } from '../utils';
 import { useLatest } from './common';
 import { usePolling, VisibilityCheck } from './poll';

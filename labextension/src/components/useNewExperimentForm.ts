@@ -13,7 +13,7 @@ import type {
   IDatasetVersion,
   IExperimentState,
   IPrompt
-} from '../tokens';
+} from '../types';
 import { ExperimentFormField, experimentFieldOf, parseScorers } from '../utils';
 import type { FieldErrors } from './FieldErrors';
 

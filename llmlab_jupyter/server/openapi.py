@@ -18,7 +18,7 @@ from .._version import __version__
 from ..prompts import _SLUG
 from .handlers.base import HTTP_ERROR_CODES, Operation
 from .routes import API_PREFIX, API_ROUTES, Route
-from .schemas import MAX_INT, Error
+from .schemas.common import MAX_INT, Error
 
 METHODS = ("get", "post", "put", "delete", "patch")
 REF = "#/components/schemas/{model}"

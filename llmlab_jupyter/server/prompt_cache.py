@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from ..services.prompts import SORTS
 from ..store.catalog_store import CatalogKey, CatalogProbe, CatalogSnapshot, catalog_snapshot
-from .schemas import next_offset
+from .schemas.common import next_offset
 
 if TYPE_CHECKING:
     from ..store.sql_store import SQLStore

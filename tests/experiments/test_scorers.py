@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 
 from llmlab_jupyter.exceptions import InvalidInput, ProviderError, TemplateError
-from llmlab_jupyter.experiments import scorers
 from llmlab_jupyter.experiments.scorers import (
     LlmJudge,
     Score,
@@ -25,6 +24,7 @@ from llmlab_jupyter.experiments.scorers import (
     build_scorer,
     build_scorers,
 )
+from llmlab_jupyter.experiments.scorers import registry as scorers
 
 
 def inp(output: str, expected: Any = None, **row: Any) -> ScoreInput:

@@ -11,7 +11,7 @@ import pytest
 
 from llmlab_jupyter.config import LlmLabConfig
 from llmlab_jupyter.server.prompt_cache import SORTS, CatalogView
-from llmlab_jupyter.server.schemas import ListPromptsResponse, next_offset
+from llmlab_jupyter.server.schemas.common import ListPromptsResponse, next_offset
 from llmlab_jupyter.services import Caller, Services
 from llmlab_jupyter.store.catalog_store import catalog_snapshot
 

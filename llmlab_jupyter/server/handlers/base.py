@@ -37,7 +37,7 @@ from tornado import web
 
 from ...exceptions import InvalidInput, LlmLabError, NotFound
 from ...services import Caller
-from ..schemas import MAX_INT
+from ..schemas.common import MAX_INT
 
 if TYPE_CHECKING:
     from ...services import Services

@@ -8,7 +8,7 @@ from typing import Any
 from ... import datasets as data
 from ...exceptions import InvalidInput, LlmLabError
 from ...models import Dataset, DatasetVersion
-from .. import schemas as s
+from ..schemas import common as s
 from .base import LlmLabHandler, Reply, operation, to_int
 
 #: How the upload operation documents its request body.

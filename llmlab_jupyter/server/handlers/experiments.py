@@ -15,8 +15,8 @@ from ...exceptions import InvalidInput
 from ...models import Experiment
 from ...services.experiments import FINAL_STATUSES
 from ...store.catalog_store import generations_now
-from .. import experiment_schemas as x
-from .. import schemas as s
+from ..schemas import common as s
+from ..schemas import experiments as x
 from .base import LlmLabHandler, operation, to_int
 
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ...models import Alert, Job, JobLog, Schedule
 from ...reports import REPORT_CSP
-from .. import schemas as s
+from ..schemas import common as s
 from .base import LlmLabHandler, Reply, operation, to_int
 
 JobStateName = Literal["queued", "running", "succeeded", "failed", "cancelled"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...models import Membership, Project
-from .. import schemas as s
+from ..schemas import common as s
 from .base import LlmLabHandler, Reply, operation
 
 

@@ -7,8 +7,8 @@ from typing import Any
 from ... import prompts as tpl
 from ...exceptions import InvalidInput
 from ...models import CreatePromptVersion, Label, Prompt, PromptVersion
-from .. import schemas as s
 from ..prompt_cache import CatalogView
+from ..schemas import common as s
 from .base import LlmLabHandler, Reply, operation, to_int
 
 

@@ -10,7 +10,7 @@ spec that :func:`build_scorer` accepts again, so runs can store their scorers::
     build_scorer({"type": "llm_judge", "model": "openai/gpt-4o-mini", "scale": "1-5"})
     build_scorer(lambda output, row: output.endswith("."))
 
-Built-in types live in :mod:`.builtin_scorers` and the contract in :mod:`.scorer_base`;
+Built-in types live in :mod:`.builtin` and the contract in :mod:`.base`;
 both are re-exported here. Any Python function becomes a ``callable`` scorer. Other
 packages add types through the ``llmlab_jupyter.scorers`` entry point group (name →
 Scorer subclass or factory); a broken entry point is logged as a warning and skipped.
@@ -26,8 +26,9 @@ from functools import lru_cache
 from importlib.metadata import entry_points
 from typing import Any
 
-from ..exceptions import InvalidInput
-from .builtin_scorers import (
+from ...exceptions import InvalidInput
+from .base import Score, ScoreInput, Scorer, SupportsComplete
+from .builtin import (
     Contains,
     ExactMatch,
     JsonSchema,
@@ -37,25 +38,11 @@ from .builtin_scorers import (
     Regex,
     Similarity,
 )
-from .scorer_base import OptionScorer, Score, ScoreInput, Scorer, SupportsComplete
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "CallableScorer",
-    "Contains",
-    "ExactMatch",
-    "JsonSchema",
-    "JsonValid",
-    "LlmJudge",
-    "Numeric",
-    "OptionScorer",
-    "Regex",
-    "Score",
-    "ScoreInput",
-    "Scorer",
     "ScorerSpec",
-    "Similarity",
-    "SupportsComplete",
     "available_scorers",
     "build_scorer",
     "build_scorers",

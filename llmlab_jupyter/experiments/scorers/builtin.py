@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..exceptions import InvalidInput, ProviderError, TemplateError
-from ..gateway.base import ChatRequest
-from .scorer_base import OptionScorer, Score, ScoreInput, SupportsComplete
+from ...exceptions import InvalidInput, ProviderError, TemplateError
+from ...gateway.base import ChatRequest
+from .base import OptionScorer, Score, ScoreInput, SupportsComplete
 
 __all__ = [
     "Contains",
@@ -279,7 +279,7 @@ class LlmJudge(OptionScorer):
     params: dict[str, Any] = field(default_factory=dict)
 
     def _setup(self) -> None:
-        from ..prompts import detect_variables
+        from ...prompts import detect_variables
 
         scale = _SCALES.get(self.scale, self.scale) if isinstance(self.scale, str) else self.scale
         ok = isinstance(scale, (list, tuple)) and len(scale) == 2
@@ -301,7 +301,7 @@ class LlmJudge(OptionScorer):
 
     def request(self, inp: ScoreInput) -> ChatRequest:
         """The :class:`ChatRequest` sent to the judge model for ``inp``."""
-        from ..prompts import render
+        from ...prompts import render
 
         expected = inp.lookup(self.column)
         variables = {

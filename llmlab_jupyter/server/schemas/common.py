@@ -1,4 +1,4 @@
-"""Request, query and response models of the REST API (beyond the records in ``models.py``).
+"""Request, query and response models of the REST API (beyond the records in ``models``).
 
 Request bodies ignore unknown fields, so ``created_by``, ``role`` or ``project`` sent by a
 client change nothing. Query models describe the query string of each operation; the OpenAPI
@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..models import (
+from ...models import (
     Dataset,
     DatasetVersion,
     LabelEvent,

@@ -3,7 +3,7 @@
 
 Public names are re-exported by :mod:`llmlab_jupyter.experiments.scorers`, which also
 builds scorers from specs; built-in scorers live in
-:mod:`llmlab_jupyter.experiments.builtin_scorers`.
+:mod:`llmlab_jupyter.experiments.scorers.builtin`.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..exceptions import InvalidInput
+from ...exceptions import InvalidInput
 
 if TYPE_CHECKING:
-    from ..gateway.base import ChatRequest
+    from ...gateway.base import ChatRequest
 
 __all__ = ["OptionScorer", "Score", "ScoreInput", "Scorer", "SupportsComplete"]
 

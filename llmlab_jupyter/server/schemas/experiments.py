@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from ..models import Experiment
-from .schemas import MAX_INT, Body, PageQuery, Query
+from ...models import Experiment
+from .common import MAX_INT, Body, PageQuery, Query
 
 
 class VariantSpec(Body):

@@ -31,7 +31,7 @@ from .services import Caller, Services
 if TYPE_CHECKING:
     from .server.prompt_cache import PromptCatalogCache
     from .server.summary_cache import SummaryCache
-    from .store.catalog_store import CatalogProbe
+    from .store.catalog.generations import CatalogProbe
 
 T = TypeVar("T")
 
@@ -140,7 +140,7 @@ class LlmLabApp(ExtensionApp):
         self._ensured: set[str] = set()
         self.settings["llmlab_metrics"] = self.metrics
         if self.catalog_cache_max_versions > 0 or self.summary_cache_entries > 0:
-            from .store.catalog_store import CatalogProbe
+            from .store.catalog.generations import CatalogProbe
 
             self._probe = CatalogProbe(self.services.store.engine)
         if self.catalog_cache_max_versions > 0:

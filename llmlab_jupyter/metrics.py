@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .store.metrics_store import MetricTotals
+    from .store.metrics import MetricTotals
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ class DatabaseCollector:
             HistogramMetricFamily,
         )
 
-        from .store.metrics_store import LATENCY_BUCKETS
+        from .store.metrics import LATENCY_BUCKETS
 
         pm = ["project", "model"]
         calls = CounterMetricFamily(

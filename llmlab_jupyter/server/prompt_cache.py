@@ -4,9 +4,9 @@ The sidebar, ``Lab(url=...)`` and every batch job that resolves ``name@productio
 prompt catalogue far more often than anyone changes it. The server keeps, per project, a copy
 of the catalogue with every response already serialised: the prompt list (sorted, searched,
 filtered by label and paged in memory), each prompt, and each version. The copy is tagged with
-the project's ``(id, generation)`` key (see ``store/catalog_store.py``): database triggers move
-the generation on in every transaction that changes the project's prompts, versions, labels or
-members, whichever process writes. Each request reads the key (one indexed row) and uses the
+the project's ``(id, generation)`` key (see ``store/catalog/generations.py``): database
+triggers move the generation on in every transaction that changes the project's prompts,
+versions, labels or members, whichever process writes. Each request reads the key (one indexed row) and uses the
 copy only when the key still matches, so a request never sees older data than the database
 would have given it at that moment.
 
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..services.prompts import SORTS
-from ..store.catalog_store import CatalogKey, CatalogProbe, CatalogSnapshot, catalog_snapshot
+from ..store.catalog.generations import CatalogKey, CatalogProbe, CatalogSnapshot, catalog_snapshot
 from .schemas.common import next_offset
 
 if TYPE_CHECKING:

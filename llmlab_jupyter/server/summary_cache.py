@@ -5,7 +5,7 @@ and who may read the project. Database triggers move the project's ``results_gen
 with every change to its experiments or feedback, and its catalogue ``generation`` with every
 change to its members (migrations 0008 and 0009); results and scores are only written in the
 same transaction as an update of their experiment's row. So a summary body tagged with the
-project's :data:`~llmlab_jupyter.store.catalog_store.Generations` read *before* it was
+project's :data:`~llmlab_jupyter.store.catalog.generations.Generations` read *before* it was
 computed is current for as long as a one-row read returns the same three numbers.
 
 Only finished experiments' summaries are kept (a running one changes with every batch), and
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..store.catalog_store import CatalogProbe, Generations
+    from ..store.catalog.generations import CatalogProbe, Generations
 
 #: what a summary depends on besides the project: the route and its parameters
 SummaryKey = tuple[Any, ...]

@@ -19,23 +19,23 @@ from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.orm import Session
 
 from ..exceptions import InvalidInput, NotFound
-from .aggregates import AggregateQueries
-from .datasets_store import DatasetQueries
+from .catalog.datasets import DatasetQueries
+from .catalog.labels import LabelQueries
+from .catalog.projects import ProjectQueries
+from .catalog.prompts import PromptQueries
 from .engine import Transactions, ensure_schema, make_engine, upgrade
-from .experiment_runs_store import ExperimentRunQueries
-from .experiments_store import ExperimentQueries
-from .feedback_store import FeedbackQueries
-from .job_dispatch_store import JobDispatchQueries
-from .job_leases_store import JobLeaseQueries
-from .jobs_store import JobQueries
-from .labels_store import LabelQueries
-from .metrics_store import MetricQueries
+from .experiments.aggregates import AggregateQueries
+from .experiments.feedback import FeedbackQueries
+from .experiments.plans import ExperimentQueries
+from .experiments.results import ResultQueries
+from .experiments.runs import ExperimentRunQueries
+from .experiments.summaries import SummaryQueries
+from .jobs.dispatch import JobDispatchQueries
+from .jobs.leases import JobLeaseQueries
+from .jobs.queue import JobQueries
+from .jobs.schedules import ScheduleQueries
+from .metrics import MetricQueries
 from .orm.catalog import ProjectRow
-from .projects_store import ProjectQueries
-from .prompts_store import PromptQueries
-from .results_store import ResultQueries
-from .schedules_store import ScheduleQueries
-from .summaries_store import SummaryQueries
 
 # Statements of the hottest reads, built once (bound parameters): building a select() costs
 # more than running it on SQLite. Executed on the session's connection (Core, no ORM layer).

@@ -141,7 +141,7 @@ def test_jobs_submitted_while_the_broker_is_down_run_once_it_is_back(
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from llmlab_jupyter.store import job_dispatch_store
+    from llmlab_jupyter.store.jobs import dispatch as job_dispatch_store
 
     monkeypatch.setattr(job_dispatch_store, "DISPATCH_GRACE_S", 1.0)
     svc = celery.services

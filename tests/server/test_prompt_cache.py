@@ -13,7 +13,7 @@ from llmlab_jupyter.config import LlmLabConfig
 from llmlab_jupyter.server.prompt_cache import SORTS, CatalogView
 from llmlab_jupyter.server.schemas.common import ListPromptsResponse, next_offset
 from llmlab_jupyter.services import Caller, Services
-from llmlab_jupyter.store.catalog_store import catalog_snapshot
+from llmlab_jupyter.store.catalog.generations import catalog_snapshot
 
 from .conftest import assert_error, lose_probe_connections
 

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from llmlab_jupyter.services import Caller
-from llmlab_jupyter.store.catalog_store import CatalogProbe, catalog_snapshot
+from llmlab_jupyter.store.catalog.generations import CatalogProbe, catalog_snapshot
 
 ALICE, BOB = Caller("alice"), Caller("bob")
 

@@ -9,7 +9,7 @@ import asyncio
 import pytest
 
 from llmlab_jupyter.services import Caller
-from llmlab_jupyter.store.catalog_store import CatalogProbe
+from llmlab_jupyter.store.catalog.generations import CatalogProbe
 
 ALICE, BOB = Caller("alice"), Caller("bob")
 

@@ -14,7 +14,7 @@ from typing import Any
 from ...exceptions import InvalidInput
 from ...models import Experiment
 from ...services.experiments import FINAL_STATUSES
-from ...store.catalog_store import generations_now
+from ...store.catalog.generations import generations_now
 from ..schemas import common as s
 from ..schemas import experiments as x
 from .base import LlmLabHandler, operation, to_int

@@ -21,17 +21,17 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .. import models
-from ..artifacts.datasets import DatasetArtifactError, StoredRows
-from ..exceptions import Conflict, NotFound
-from . import convert
-from .orm.base import utcnow
-from .orm.catalog import ProjectRow
-from .orm.datasets import DatasetItemRow, DatasetRow, DatasetVersionRow
+from ... import models
+from ...artifacts.datasets import DatasetArtifactError, StoredRows
+from ...exceptions import Conflict, NotFound
+from .. import convert
+from ..orm.base import utcnow
+from ..orm.catalog import ProjectRow
+from ..orm.datasets import DatasetItemRow, DatasetRow, DatasetVersionRow
 
 if TYPE_CHECKING:
-    from ..artifacts.datasets import DatasetArtifacts
-    from .engine import Transactions
+    from ...artifacts.datasets import DatasetArtifacts
+    from ..engine import Transactions
 
 INSERT_BATCH = 5_000
 

@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import func, select, text
 
-from .. import models
-from . import convert
-from .orm.catalog import LabelRow, MembershipRow, PromptRow, PromptVersionRow
+from ... import models
+from .. import convert
+from ..orm.catalog import LabelRow, MembershipRow, PromptRow, PromptVersionRow
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from .engine import Transactions
+    from ..engine import Transactions
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -159,7 +159,7 @@ class CatalogProbe:
         if self.engine.dialect.name != "postgresql":
             return self.generations(project)
         if self._batched is None:
-            from .pg_probe import BatchedReads
+            from ..pg_probe import BatchedReads
 
             self._batched = BatchedReads(
                 self._new_connection, _BATCH_SQL, retry_after_s=self.retry_after_s
@@ -199,7 +199,7 @@ class CatalogProbe:
         conn = self._new_connection()
         self._conn, self._owner = conn, threading.get_ident()
         if self.engine.dialect.name == "postgresql":
-            from .pg_probe import prepared_read
+            from ..pg_probe import prepared_read
 
             self._read = prepared_read(conn, _KEY_SQL.format(mark="$1"))
             return

@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import models
-from ..exceptions import NotFound
-from . import convert
-from .orm.base import utcnow
-from .orm.catalog import LabelEventRow, LabelRow, ProjectRow, PromptRow
+from ... import models
+from ...exceptions import NotFound
+from .. import convert
+from ..orm.base import utcnow
+from ..orm.catalog import LabelEventRow, LabelRow, ProjectRow, PromptRow
 
 if TYPE_CHECKING:
-    from .engine import Transactions
+    from ..engine import Transactions
 
 
 class LabelQueries:

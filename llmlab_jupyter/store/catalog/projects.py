@@ -8,13 +8,13 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .. import models
-from ..exceptions import Conflict, NotFound
-from . import convert
-from .orm.catalog import MembershipRow, ProjectRow
+from ... import models
+from ...exceptions import Conflict, NotFound
+from .. import convert
+from ..orm.catalog import MembershipRow, ProjectRow
 
 if TYPE_CHECKING:
-    from .engine import Transactions
+    from ..engine import Transactions
 
 # Statements of the hottest reads, built once (bound parameters): building a select() costs
 # more than running it on SQLite. Executed on the session's connection (Core, no ORM layer).

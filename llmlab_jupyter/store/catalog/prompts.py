@@ -17,14 +17,14 @@ from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .. import models
-from ..exceptions import Conflict, NotFound
-from . import convert
-from .orm.base import utcnow
-from .orm.catalog import LabelRow, ProjectRow, PromptRow, PromptVersionRow
+from ... import models
+from ...exceptions import Conflict, NotFound
+from .. import convert
+from ..orm.base import utcnow
+from ..orm.catalog import LabelRow, ProjectRow, PromptRow, PromptVersionRow
 
 if TYPE_CHECKING:
-    from .engine import Transactions
+    from ..engine import Transactions
 
 # Statements of the hottest reads, built once (bound parameters): building a select() costs
 # more than running it on SQLite. Executed on the session's connection (Core, no ORM layer).

@@ -9,12 +9,12 @@ from sqlalchemy import Integer, and_, case, cast, func, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, aliased
 
-from ..exceptions import InvalidInput
-from .orm.catalog import ProjectRow
-from .orm.experiments import ExperimentRow, ResultRow, ScoreRow, UsageRow
+from ...exceptions import InvalidInput
+from ..orm.catalog import ProjectRow
+from ..orm.experiments import ExperimentRow, ResultRow, ScoreRow, UsageRow
 
 if TYPE_CHECKING:
-    from .engine import Transactions
+    from ..engine import Transactions
 
 USAGE_GROUPS = {
     "model": UsageRow.model,

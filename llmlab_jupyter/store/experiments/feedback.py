@@ -8,13 +8,13 @@ from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ..exceptions import NotFound
-from .convert import aware
-from .orm.base import utcnow
-from .orm.experiments import FeedbackRow, ResultRow
+from ...exceptions import NotFound
+from ..convert import aware
+from ..orm.base import utcnow
+from ..orm.experiments import FeedbackRow, ResultRow
 
 if TYPE_CHECKING:
-    from .engine import Transactions
+    from ..engine import Transactions
 
 FEEDBACK_FIELDS = ("thumbs", "rating", "label", "comment")
 #: Per-variant feedback of one experiment (built once: a summary reads it on every call).

@@ -16,15 +16,15 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .. import models
-from ..exceptions import Conflict, NotFound
-from .convert import aware
-from .orm.catalog import ProjectRow, PromptRow, PromptVersionRow
-from .orm.datasets import DatasetRow, DatasetVersionRow
-from .orm.experiments import ExperimentRow, VariantRow
+from ... import models
+from ...exceptions import Conflict, NotFound
+from ..convert import aware
+from ..orm.catalog import ProjectRow, PromptRow, PromptVersionRow
+from ..orm.datasets import DatasetRow, DatasetVersionRow
+from ..orm.experiments import ExperimentRow, VariantRow
 
 if TYPE_CHECKING:
-    from .engine import Transactions
+    from ..engine import Transactions
 
 #: Experiments whose dataset and variants (fixed at creation) are kept per process.
 EXPERIMENT_PARTS_CACHE = 256

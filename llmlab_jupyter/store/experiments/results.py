@@ -10,12 +10,12 @@ from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from .orm.base import utcnow
-from .orm.catalog import ProjectRow
-from .orm.experiments import CacheEntryRow, ExperimentRow, ResultRow, ScoreRow, UsageRow
+from ..orm.base import utcnow
+from ..orm.catalog import ProjectRow
+from ..orm.experiments import CacheEntryRow, ExperimentRow, ResultRow, ScoreRow, UsageRow
 
 if TYPE_CHECKING:
-    from .engine import Transactions
+    from ..engine import Transactions
 
 
 class ResultQueries:

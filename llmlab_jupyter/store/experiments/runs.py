@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from ..exceptions import Conflict
-from .convert import aware
-from .orm.base import utcnow
-from .orm.experiments import ExperimentRow, ResultRow, UsageRow
+from ...exceptions import Conflict
+from ..convert import aware
+from ..orm.base import utcnow
+from ..orm.experiments import ExperimentRow, ResultRow, UsageRow
 
 if TYPE_CHECKING:
-    from .engine import Transactions
+    from ..engine import Transactions
 
 FINAL = ("completed", "failed", "cancelled", "budget_exceeded")
 
@@ -129,7 +129,7 @@ class ExperimentRunQueries:
         """
         from datetime import timedelta
 
-        from ..leases import holder_is_dead
+        from ...leases import holder_is_dead
 
         cutoff = utcnow() - timedelta(seconds=stale_after_s)
         with self.tx.write() as s:

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from .orm.base import utcnow
-from .orm.experiments import SummarySnapshotRow
+from ..orm.base import utcnow
+from ..orm.experiments import SummarySnapshotRow
 
 if TYPE_CHECKING:
-    from .engine import Transactions
+    from ..engine import Transactions
 
 
 class SummaryQueries:

@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Job
-from .convert import aware
-from .orm.catalog import ProjectRow
-from .orm.jobs import JobRow, ScheduleRow
+from ...models import Job
+from ..convert import aware
+from ..orm.catalog import ProjectRow
+from ..orm.jobs import JobRow, ScheduleRow
 
 if TYPE_CHECKING:
-    from .engine import Transactions
+    from ..engine import Transactions
 
 
 def _opt(value: datetime | None) -> datetime | None:

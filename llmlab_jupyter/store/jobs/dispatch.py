@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
 
-from .jobs_common import JobQueriesBase
-from .orm.base import utcnow
-from .orm.jobs import JobRow
+from ..orm.base import utcnow
+from ..orm.jobs import JobRow
+from .common import JobQueriesBase
 
 #: A queued job never handed to the broker is sent again only once it is this old (its
 #: submitter is probably still sending it: this avoids most needless duplicate messages).

@@ -17,13 +17,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..exceptions import Conflict, NotFound
-from ..models import Claim, Job
-from .convert import aware
-from .jobs_common import JobQueriesBase
-from .orm.base import utcnow
-from .orm.catalog import ProjectRow
-from .orm.jobs import JobRow
+from ...exceptions import Conflict, NotFound
+from ...models import Claim, Job
+from ..convert import aware
+from ..orm.base import utcnow
+from ..orm.catalog import ProjectRow
+from ..orm.jobs import JobRow
+from .common import JobQueriesBase
 
 #: Extra time past a job's timeout before the reaper fails a job whose worker still heartbeats.
 TIMEOUT_GRACE_S = 30.0

@@ -1,8 +1,8 @@
 """Job queue queries of the store: idempotent submit, reads, logs.
 
 The queue is the ``jobs`` table. Workers take jobs from it under a lease
-(:mod:`.job_leases_store`); remote executors get them through their broker
-(:mod:`.job_dispatch_store`).
+(:mod:`.leases`); remote executors get them through their broker
+(:mod:`.dispatch`).
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..exceptions import Conflict, NotFound
-from ..models import Job, JobLog
-from .convert import aware
-from .jobs_common import JobQueriesBase, job_record
-from .orm.jobs import JobLogRow, JobRow, ScheduleRow
+from ...exceptions import Conflict, NotFound
+from ...models import Job, JobLog
+from ..convert import aware
+from ..orm.jobs import JobLogRow, JobRow, ScheduleRow
+from .common import JobQueriesBase, job_record
 
 
 class JobQueries(JobQueriesBase):

@@ -17,16 +17,16 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..exceptions import Conflict, NotFound
-from ..models import Alert, Job, Schedule
-from .convert import aware
-from .jobs_common import job_record
-from .orm.base import utcnow
-from .orm.catalog import ProjectRow
-from .orm.jobs import AlertRow, JobRow, ScheduleRow
+from ...exceptions import Conflict, NotFound
+from ...models import Alert, Job, Schedule
+from ..convert import aware
+from ..orm.base import utcnow
+from ..orm.catalog import ProjectRow
+from ..orm.jobs import AlertRow, JobRow, ScheduleRow
+from .common import job_record
 
 if TYPE_CHECKING:
-    from .engine import Transactions
+    from ..engine import Transactions
 
 #: (cron, timezone, after) -> the next tick strictly after ``after`` (aware, UTC)
 NextTick = Callable[[str, str, datetime], datetime]

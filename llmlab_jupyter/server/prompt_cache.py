@@ -7,8 +7,8 @@ filtered by label and paged in memory), each prompt, and each version. The copy 
 the project's ``(id, generation)`` key (see ``store/catalog/generations.py``): database
 triggers move the generation on in every transaction that changes the project's prompts,
 versions, labels or members, whichever process writes. Each request reads the key (one
-indexed row) and uses the copy only when the key still matches, so a request never sees older data than the database
-would have given it at that moment.
+indexed row) and uses the copy only when the key still matches, so a request never sees
+older data than the database would have given it at that moment.
 
 When the copy is missing or stale, the request takes the ordinary path (services, database)
 and a rebuild is queued on a background thread; requests keep taking the ordinary path until

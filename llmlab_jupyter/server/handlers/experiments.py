@@ -13,7 +13,7 @@ from typing import Any
 
 from ...exceptions import InvalidInput
 from ...models import Experiment
-from ...services.experiments import FINAL_STATUSES
+from ...services.experiments.summaries import FINAL_STATUSES
 from ...store.catalog.generations import generations_now
 from ..schemas import common as s
 from ..schemas import experiments as x

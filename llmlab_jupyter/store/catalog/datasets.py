@@ -26,31 +26,21 @@ from ...artifacts.datasets import DatasetArtifactError, StoredRows
 from ...exceptions import Conflict, NotFound
 from .. import convert
 from ..orm.base import utcnow
-from ..orm.catalog import ProjectRow
 from ..orm.datasets import DatasetItemRow, DatasetRow, DatasetVersionRow
+from ..queries import Queries
 
 if TYPE_CHECKING:
     from ...artifacts.datasets import DatasetArtifacts
-    from ..engine import Transactions
 
 INSERT_BATCH = 5_000
 
 
-class DatasetQueries:
+class DatasetQueries(Queries):
     """Mixin: datasets, their immutable versions and rows."""
 
-    tx: Transactions
     #: Where the rows of large versions go; attached by
     #: :class:`~llmlab_jupyter.services.Services`. ``None``: every version is stored inline.
     dataset_artifacts: DatasetArtifacts | None = None
-
-    @property
-    def dialect(self) -> str:  # pragma: no cover - provided by SQLStore
-        raise NotImplementedError
-
-    @staticmethod
-    def _project(s: Session, slug: str) -> ProjectRow:  # pragma: no cover - SQLStore
-        raise NotImplementedError
 
     def _dataset(self, s: Session, project_id: int, name: str, *, lock: bool = False) -> DatasetRow:
         query = select(DatasetRow).where(

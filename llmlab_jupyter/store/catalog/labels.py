@@ -15,20 +15,15 @@ from ... import models
 from ...exceptions import NotFound
 from .. import convert
 from ..orm.base import utcnow
-from ..orm.catalog import LabelEventRow, LabelRow, ProjectRow, PromptRow
+from ..orm.catalog import LabelEventRow, LabelRow, PromptRow
+from ..queries import Queries
 
 if TYPE_CHECKING:
-    from ..engine import Transactions
+    pass
 
 
-class LabelQueries:
+class LabelQueries(Queries):
     """Mixin: labels of prompts and their history."""
-
-    tx: Transactions
-
-    @staticmethod
-    def _project(s: Session, slug: str) -> ProjectRow:  # pragma: no cover - SQLStore
-        raise NotImplementedError
 
     def _prompt(  # pragma: no cover - provided by PromptQueries
         self, s: Session, project_id: int, name: str, *, lock: bool = False

@@ -12,9 +12,10 @@ from ... import models
 from ...exceptions import Conflict, NotFound
 from .. import convert
 from ..orm.catalog import MembershipRow, ProjectRow
+from ..queries import Queries
 
 if TYPE_CHECKING:
-    from ..engine import Transactions
+    pass
 
 # Statements of the hottest reads, built once (bound parameters): building a select() costs
 # more than running it on SQLite. Executed on the session's connection (Core, no ORM layer).
@@ -29,14 +30,8 @@ _ROLE_OF = (
 )
 
 
-class ProjectQueries:
+class ProjectQueries(Queries):
     """Mixin: projects, their members and roles."""
-
-    tx: Transactions
-
-    @staticmethod
-    def _project(s: Session, slug: str) -> ProjectRow:  # pragma: no cover - SQLStore
-        raise NotImplementedError
 
     def create_project(self, slug: str, title: str, user: str) -> models.Project:
         """Create a project owned by ``user``; ``Conflict`` if the slug is taken."""

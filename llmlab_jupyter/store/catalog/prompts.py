@@ -21,10 +21,11 @@ from ... import models
 from ...exceptions import Conflict, NotFound
 from .. import convert
 from ..orm.base import utcnow
-from ..orm.catalog import LabelRow, ProjectRow, PromptRow, PromptVersionRow
+from ..orm.catalog import LabelRow, PromptRow, PromptVersionRow
+from ..queries import Queries
 
 if TYPE_CHECKING:
-    from ..engine import Transactions
+    pass
 
 # Statements of the hottest reads, built once (bound parameters): building a select() costs
 # more than running it on SQLite. Executed on the session's connection (Core, no ORM layer).
@@ -63,22 +64,8 @@ def _list_prompts_statement(sort: str) -> Any:
     )
 
 
-class PromptQueries:
+class PromptQueries(Queries):
     """Mixin: prompts and their immutable versions."""
-
-    tx: Transactions
-
-    @property
-    def dialect(self) -> str:  # pragma: no cover - provided by SQLStore
-        raise NotImplementedError
-
-    @staticmethod
-    def _project(s: Session, slug: str) -> ProjectRow:  # pragma: no cover - SQLStore
-        raise NotImplementedError
-
-    @staticmethod
-    def _project_id(s: Session, slug: str) -> int:  # pragma: no cover - SQLStore
-        raise NotImplementedError
 
     def _prompt(self, s: Session, project_id: int, name: str, *, lock: bool = False) -> PromptRow:
         query = select(PromptRow).where(PromptRow.project_id == project_id, PromptRow.name == name)

@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Integer, and_, case, cast, func, select
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import aliased
 
 from ...exceptions import InvalidInput
-from ..orm.catalog import ProjectRow
 from ..orm.experiments import ExperimentRow, ResultRow, ScoreRow, UsageRow
+from ..queries import Queries
 
 if TYPE_CHECKING:
-    from ..engine import Transactions
+    pass
 
 USAGE_GROUPS = {
     "model": UsageRow.model,
@@ -26,18 +26,8 @@ USAGE_GROUPS = {
 }
 
 
-class AggregateQueries:
+class AggregateQueries(Queries):
     """Mixin of :class:`SQLStore`."""
-
-    tx: Transactions
-
-    @property
-    def dialect(self) -> str:  # pragma: no cover - provided by SQLStore
-        raise NotImplementedError
-
-    @staticmethod
-    def _project(s: Session, slug: str) -> ProjectRow:  # pragma: no cover - SQLStore
-        raise NotImplementedError
 
     def variant_aggregates(self, experiment_id: int) -> dict[int, dict[str, Any]]:
         """Per variant: counts, errors, tokens, cost, cache hits, attempts, latency p50/p95."""

@@ -12,9 +12,10 @@ from ...exceptions import NotFound
 from ..convert import aware
 from ..orm.base import utcnow
 from ..orm.experiments import FeedbackRow, ResultRow
+from ..queries import Queries
 
 if TYPE_CHECKING:
-    from ..engine import Transactions
+    pass
 
 FEEDBACK_FIELDS = ("thumbs", "rating", "label", "comment")
 #: Per-variant feedback of one experiment (built once: a summary reads it on every call).
@@ -46,14 +47,8 @@ def _record(row: FeedbackRow) -> dict[str, Any]:
     }
 
 
-class FeedbackQueries:
+class FeedbackQueries(Queries):
     """Mixin of :class:`SQLStore` for human feedback on results."""
-
-    tx: Transactions
-
-    @property
-    def dialect(self) -> str:  # pragma: no cover - provided by SQLStore
-        raise NotImplementedError
 
     def upsert_feedback(
         self,

@@ -22,9 +22,10 @@ from ..convert import aware
 from ..orm.catalog import ProjectRow, PromptRow, PromptVersionRow
 from ..orm.datasets import DatasetRow, DatasetVersionRow
 from ..orm.experiments import ExperimentRow, VariantRow
+from ..queries import Queries
 
 if TYPE_CHECKING:
-    from ..engine import Transactions
+    pass
 
 #: Experiments whose dataset and variants (fixed at creation) are kept per process.
 EXPERIMENT_PARTS_CACHE = 256
@@ -36,16 +37,10 @@ _EXPERIMENT_ROW = (
 )
 
 
-class ExperimentQueries:
+class ExperimentQueries(Queries):
     """Mixin of :class:`SQLStore` for experiments: their plans, records and lists."""
 
     _parts_cache: OrderedDict[Any, Any]
-
-    tx: Transactions
-
-    @staticmethod
-    def _project(s: Session, slug: str) -> ProjectRow:  # pragma: no cover - SQLStore
-        raise NotImplementedError
 
     # -- experiments -----------------------------------------------------------------------
     def create_experiment(

@@ -8,28 +8,17 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
 from ..orm.base import utcnow
-from ..orm.catalog import ProjectRow
 from ..orm.experiments import CacheEntryRow, ExperimentRow, ResultRow, ScoreRow, UsageRow
+from ..queries import Queries
 
 if TYPE_CHECKING:
-    from ..engine import Transactions
+    pass
 
 
-class ResultQueries:
+class ResultQueries(Queries):
     """Mixin of :class:`SQLStore` for results, scores, usage and the cache."""
-
-    tx: Transactions
-
-    @property
-    def dialect(self) -> str:  # pragma: no cover - provided by SQLStore
-        raise NotImplementedError
-
-    @staticmethod
-    def _project(s: Session, slug: str) -> ProjectRow:  # pragma: no cover - SQLStore
-        raise NotImplementedError
 
     def _insert(self, table: Any) -> Any:
         """An INSERT that skips rows whose key already exists (idempotent writes)."""

@@ -17,21 +17,16 @@ from ...exceptions import Conflict
 from ..convert import aware
 from ..orm.base import utcnow
 from ..orm.experiments import ExperimentRow, ResultRow, UsageRow
+from ..queries import Queries
 
 if TYPE_CHECKING:
-    from ..engine import Transactions
+    pass
 
 FINAL = ("completed", "failed", "cancelled", "budget_exceeded")
 
 
-class ExperimentRunQueries:
+class ExperimentRunQueries(Queries):
     """Mixin of :class:`SQLStore` for the status and runner lease of experiments."""
-
-    tx: Transactions
-
-    @property
-    def dialect(self) -> str:  # pragma: no cover - provided by SQLStore
-        raise NotImplementedError
 
     def _experiment_row(  # pragma: no cover - provided by ExperimentQueries
         self, s: Session, project: str, name: str

@@ -9,19 +9,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ..orm.base import utcnow
 from ..orm.experiments import SummarySnapshotRow
+from ..queries import Queries
 
 if TYPE_CHECKING:
-    from ..engine import Transactions
+    pass
 
 
-class SummaryQueries:
+class SummaryQueries(Queries):
     """Mixin of :class:`SQLStore`: one JSON text per (experiment, statistics parameters)."""
-
-    tx: Transactions
-
-    @property
-    def dialect(self) -> str:  # pragma: no cover - provided by SQLStore
-        raise NotImplementedError
 
     def summary_snapshot(self, experiment_id: int, params: str, fingerprint: str) -> str | None:
         """The stored body for ``params``, or ``None`` if absent or made from another state."""

@@ -12,9 +12,10 @@ from ...models import Job
 from ..convert import aware
 from ..orm.catalog import ProjectRow
 from ..orm.jobs import JobRow, ScheduleRow
+from ..queries import Queries
 
 if TYPE_CHECKING:
-    from ..engine import Transactions
+    pass
 
 
 def _opt(value: datetime | None) -> datetime | None:
@@ -50,18 +51,8 @@ def job_record(row: JobRow, project: str, schedule: str | None = None) -> Job:
     )
 
 
-class JobQueriesBase:
+class JobQueriesBase(Queries):
     """Base of the job queue mixins of :class:`SQLStore`: job records and row locks."""
-
-    tx: Transactions
-
-    @property
-    def dialect(self) -> str:  # pragma: no cover - provided by SQLStore
-        raise NotImplementedError
-
-    @staticmethod
-    def _project(s: Session, slug: str) -> ProjectRow:  # pragma: no cover - SQLStore
-        raise NotImplementedError
 
     def _job_record(self, s: Session, row: JobRow) -> Job:
         slug = s.scalar(select(ProjectRow.slug).where(ProjectRow.id == row.project_id))

@@ -23,10 +23,11 @@ from ..convert import aware
 from ..orm.base import utcnow
 from ..orm.catalog import ProjectRow
 from ..orm.jobs import AlertRow, JobRow, ScheduleRow
+from ..queries import Queries
 from .common import job_record
 
 if TYPE_CHECKING:
-    from ..engine import Transactions
+    pass
 
 #: (cron, timezone, after) -> the next tick strictly after ``after`` (aware, UTC)
 NextTick = Callable[[str, str, datetime], datetime]
@@ -50,18 +51,8 @@ def _schedule(row: ScheduleRow, project: str) -> Schedule:
     )
 
 
-class ScheduleQueries:
+class ScheduleQueries(Queries):
     """Mixin of :class:`SQLStore` for schedules and alerts."""
-
-    tx: Transactions
-
-    @property
-    def dialect(self) -> str:  # pragma: no cover - provided by SQLStore
-        raise NotImplementedError
-
-    @staticmethod
-    def _project(s: Session, slug: str) -> ProjectRow:  # pragma: no cover - SQLStore
-        raise NotImplementedError
 
     def _schedule_row(self, s: Session, project: str, name: str) -> ScheduleRow:
         proj = self._project(s, project)

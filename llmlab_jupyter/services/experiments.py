@@ -21,7 +21,7 @@ from .base import Service
 from .feedback import check_feedback_labels, feedback_by_result, feedback_summary, no_feedback
 
 if TYPE_CHECKING:
-    from ..experiments.runner import RunOptions
+    from ..experiments.planning import RunOptions
     from ..experiments.scorers import Scorer
     from ..gateway.gateway import Gateway
 
@@ -258,7 +258,8 @@ class ExperimentService(Service):
         cache: Any = None,
     ) -> Any:
         """An :class:`ExperimentRunner` for a stored experiment (not started)."""
-        from ..experiments.runner import ExperimentRunner, RunOptions
+        from ..experiments.planning import RunOptions
+        from ..experiments.runner import ExperimentRunner
         from ..gateway.cache import DatabaseCache
 
         self.access.require(caller, project, "write")
@@ -299,7 +300,7 @@ class ExperimentService(Service):
 
     def dry_run(self, caller: Caller, project: str, name: str) -> dict[str, Any]:
         """Calls still to make, how many the cache answers, and their estimated cost."""
-        from ..experiments.runner import RunOptions
+        from ..experiments.planning import RunOptions
 
         runner = self.runner(caller, project, name, options=RunOptions(progress=False))
         runner.prepare()

@@ -63,7 +63,7 @@ def _print_summary(rows: list[dict[str, Any]]) -> None:
 
 
 def _run(state: CliState, name: str, *, progress: bool, budget: float | None) -> None:
-    from ..experiments.runner import RunOptions
+    from ..experiments.planning import RunOptions
 
     svc = state.services(write=True).experiments
     exp = svc.get(state.caller, state.project, name)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..exceptions import ProviderError, ProviderTimeout, RateLimited
 from .base import ChatRequest, Completion, OnDelta, Provider, redact
-from .openai_http import parse_retry_after
+from .openai_wire import parse_retry_after
 from .pricing import price_for
 
 if TYPE_CHECKING:

@@ -75,7 +75,7 @@ class ExperimentRun:
         completed items are neither called again nor duplicated. Python-function scorers
         must be passed again to resume.
         """
-        from ..experiments.runner import RunOptions
+        from ..experiments.planning import RunOptions
 
         exp = self.refresh()
         options = RunOptions(

@@ -8,7 +8,7 @@ import pytest
 
 from llmlab_jupyter.exceptions import Conflict
 from llmlab_jupyter.experiments.background import BackgroundRuns
-from llmlab_jupyter.experiments.runner import RunOptions
+from llmlab_jupyter.experiments.planning import RunOptions
 
 ROWS = 40
 

@@ -52,7 +52,7 @@ def _redis_or_skip():
 
 
 def test_redis_cache_serves_a_second_experiment(lab, news, services):
-    from llmlab_jupyter.experiments.runner import RunOptions
+    from llmlab_jupyter.experiments.planning import RunOptions
     from llmlab_jupyter.gateway.cache import RedisCache
 
     _redis_or_skip()

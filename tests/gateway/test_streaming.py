@@ -12,7 +12,7 @@ from gateway_helpers import KEY_A, chat, gateway_for, run
 
 from llmlab_jupyter.exceptions import ProviderError
 from llmlab_jupyter.gateway import Completion, Gateway
-from llmlab_jupyter.gateway.openai_http import _SSEParser
+from llmlab_jupyter.gateway.openai_stream import SSEParser
 from llmlab_jupyter.testing.openai_server import OpenAITestServer
 
 ServerFactory = Callable[..., OpenAITestServer]
@@ -250,7 +250,7 @@ def test_sse_parser_handles_split_lines_crlf_comments_and_multiline_data() -> No
         b'data: {"a":\ndata: 1}\n\n'
         b"data: [DONE]"
     )
-    parser = _SSEParser()
+    parser = SSEParser()
     events: list[str] = []
     for i in range(len(stream)):  # one byte at a time, splitting UTF-8 sequences too
         events += parser.feed(stream[i : i + 1])

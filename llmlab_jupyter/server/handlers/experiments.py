@@ -35,7 +35,7 @@ class ExperimentBase(LlmLabHandler):
     """Shared steps of the experiment handlers (not a route)."""
 
     def _start(self, project: str, name: str, budget: float | None) -> None:
-        from ...experiments.runner import RunOptions
+        from ...experiments.planning import RunOptions
 
         svc = self.services.experiments
         exp = svc.get(self.caller, project, name)

@@ -12,7 +12,7 @@ from ..access import Caller
 from .summaries import ExperimentSummaries
 
 if TYPE_CHECKING:
-    from ...experiments.runner import RunOptions
+    from ...experiments.planning import RunOptions
     from ...experiments.scorers import Scorer
     from ...gateway.gateway import Gateway
 
@@ -54,7 +54,8 @@ class ExperimentRuns(ExperimentSummaries):
         cache: Any = None,
     ) -> Any:
         """An :class:`ExperimentRunner` for a stored experiment (not started)."""
-        from ...experiments.runner import ExperimentRunner, RunOptions
+        from ...experiments.planning import RunOptions
+        from ...experiments.runner import ExperimentRunner
         from ...gateway.cache import DatabaseCache
 
         self.access.require(caller, project, "write")
@@ -95,7 +96,7 @@ class ExperimentRuns(ExperimentSummaries):
 
     def dry_run(self, caller: Caller, project: str, name: str) -> dict[str, Any]:
         """Calls still to make, how many the cache answers, and their estimated cost."""
-        from ...experiments.runner import RunOptions
+        from ...experiments.planning import RunOptions
 
         runner = self.runner(caller, project, name, options=RunOptions(progress=False))
         runner.prepare()

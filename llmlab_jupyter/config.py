@@ -26,6 +26,7 @@ ENV_VARS: dict[str, str] = {
     "artifacts_url": "LLMLAB_ARTIFACTS_URL",
     "s3_endpoint_url": "LLMLAB_S3_ENDPOINT_URL",
     "broker_url": "LLMLAB_BROKER_URL",
+    "service_url": "LLMLAB_SERVICE_URL",
 }
 
 
@@ -161,6 +162,21 @@ class LlmLabConfig(Configurable):
         help="Allow alert webhooks to private, loopback, link-local and cloud-metadata "
         "addresses (off: such URLs are refused).",
     )
+
+    # -- the team deployment -------------------------------------------------------------
+    service_url = Unicode(
+        config=True,
+        help="Base URL of the llmlab service (`llmlab serve`, the one process holding the "
+        "database URL, S3 and provider keys), under which llmlab/api/ is served, e.g. "
+        "http://127.0.0.1:10101/services/llmlab/. On a per-user server it turns on remote "
+        "mode (every llmlab/api/ call is forwarded there; found from JupyterHub when "
+        "empty); on a worker, jobs' notebooks reach the service there with a job token "
+        "instead of the database. Env: LLMLAB_SERVICE_URL.",
+    )
+
+    @default("service_url")
+    def _default_service_url(self) -> str:
+        return os.environ.get(ENV_VARS["service_url"], "")
 
     @default("data_dir")
     def _default_data_dir(self) -> str:

@@ -142,11 +142,14 @@ def layer_of(module: str) -> str:
 
 # What each layer (a subpackage or a top-level module) may import from the others. Lower
 # layers never import higher ones; see docs/architecture.md for why each edge exists.
-DOMAIN = {"_version", "exceptions", "prompts", "datasets", "models", "leases", "config"}
+DOMAIN = {
+    "_version", "exceptions", "prompts", "datasets", "models", "leases", "config", "job_tokens"
+}
 ALLOWED: dict[str, set[str]] = {
     "_version": set(),
     "exceptions": set(),
     "leases": set(),
+    "job_tokens": {"exceptions"},
     "config": {"exceptions"},
     "prompts": {"exceptions"},
     "datasets": {"exceptions", "prompts"},
@@ -160,14 +163,17 @@ ALLOWED: dict[str, set[str]] = {
     "experiments": {"exceptions", "leases", "models", "prompts", "store", "gateway"},
     # the worker processes' entry points (executors.local, executors.celery_app) build their
     # own Services; the executors themselves only see the JobHost protocol
-    "executors": {"exceptions", "config", "leases", "models", "store", "services"},
+    "executors": {"exceptions", "config", "job_tokens", "leases", "models", "store", "services"},
     "services": DOMAIN
     | {"artifacts", "executors", "experiments", "gateway", "portable", "reports", "store"},
     "widgets": {"exceptions", "experiments"},
-    "sdk": DOMAIN | {"experiments", "services", "widgets"},
-    "cli": DOMAIN | {"executors", "experiments", "portable", "sdk", "services", "store"},
+    "sdk": DOMAIN | {"experiments", "hub", "services", "widgets"},
+    "cli": DOMAIN | {"executors", "experiments", "hub", "portable", "sdk", "services", "store"},
     "server": DOMAIN | {"experiments", "metrics", "reports", "services", "store"},
-    "app": DOMAIN | {"experiments", "metrics", "server", "services", "store"},
+    "app": DOMAIN | {"experiments", "hub", "metrics", "server", "services", "store"},
+    # the Hub service's process, identities, the remote mode's forwarding and job tokens;
+    # serve.py names the extension by its package, so nothing here imports app
+    "hub": DOMAIN | {"server", "services", "store"},
     "demo": {"sdk"},
     "testing": set(),
     "__init__": {"_version", "app", "sdk"},
@@ -197,8 +203,9 @@ ENGINES: dict[str, tuple[str, ...]] = {
     "prometheus_client": ("metrics.py",),
     "click": ("cli/",),
     "httpx": ("sdk/http/",),
-    "tornado": ("app.py", "server/"),
-    "jupyter_server": ("app.py", "server/"),
+    "tornado": ("app.py", "server/", "hub/"),
+    "jupyter_server": ("app.py", "server/", "hub/"),
+    "jupyterhub": ("hub/",),
 }
 
 

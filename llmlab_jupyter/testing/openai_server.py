@@ -13,6 +13,10 @@ with an error message that echoes the ``Authorization`` header as careless provi
 ``!redirect=<url>`` (answer 307 to that URL), ``!break_stream`` (streamed requests only: send
 the first half of the answer's chunks, then drop the connection without ending the stream).
 
+With ``api_key`` set, ``/v1/...`` requests whose ``Authorization`` header is not
+``Bearer <api_key>`` are answered 401 with an OpenAI-style error body (which never echoes
+the credential), as a real provider does.
+
 It records what it saw, for tests to assert on: requests in total, in flight (now and
 peak), statuses, ``Authorization`` headers, hits and successes per distinct input, and
 arrival times. ``GET /_stats`` returns them as JSON; ``POST /_reset`` clears them.
@@ -33,8 +37,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import hmac
 import itertools
 import json
+import os
 import re
 import threading
 import time
@@ -86,6 +92,7 @@ class ServerConfig:
     retry_after: float | None = 1.0
     seed: int = 0
     models: tuple[str, ...] = ("gpt-4o-mini", "test-model")
+    api_key: str | None = None  # when set, /v1/ requests need "Authorization: Bearer <key>"
 
 
 def _words(text: str) -> int:
@@ -99,6 +106,17 @@ def _draw(seed: int, text: str, nth: int) -> float:
 
 def _error(status: int, kind: str, message: str) -> dict[str, Any]:
     return {"error": {"message": message, "type": kind, "code": status}}
+
+
+_BAD_KEY = _error(401, "invalid_request_error", "Incorrect API key provided.")
+_BAD_KEY["error"]["code"] = "invalid_api_key"
+
+
+def _key_ok(config: ServerConfig, request: web.Request) -> bool:
+    if config.api_key is None:
+        return True
+    expected = f"Bearer {config.api_key}".encode()
+    return hmac.compare_digest(request.headers.get("Authorization", "").encode(), expected)
 
 
 def build_app(config: ServerConfig, stats: ServerStats) -> web.Application:
@@ -120,6 +138,8 @@ def build_app(config: ServerConfig, stats: ServerStats) -> web.Application:
                 stats.in_flight -= 1
 
     async def _chat(request: web.Request) -> web.StreamResponse:
+        if not _key_ok(config, request):
+            return _reply(401, _BAD_KEY)
         try:
             body = json.loads(await request.read())
             messages = body["messages"]
@@ -251,7 +271,9 @@ def build_app(config: ServerConfig, stats: ServerStats) -> web.Application:
         await resp.write_eof()
         return resp
 
-    async def models(_: web.Request) -> web.Response:
+    async def models(request: web.Request) -> web.Response:
+        if not _key_ok(config, request):
+            return _reply(401, _BAD_KEY)
         data = [{"id": m, "object": "model", "owned_by": "llmlab-test"} for m in config.models]
         return web.json_response({"object": "list", "data": data})
 
@@ -293,8 +315,11 @@ class OpenAITestServer:
         host: str = "127.0.0.1",
         port: int = 0,
         record_inputs: bool = True,
+        api_key: str | None = None,
     ) -> None:
-        self.config = ServerConfig(latency_ms, error_rate_429, error_rate_500, retry_after, seed)
+        self.config = ServerConfig(
+            latency_ms, error_rate_429, error_rate_500, retry_after, seed, api_key=api_key
+        )
         self.stats = ServerStats(record_inputs=record_inputs)
         self.host, self.port = host, port
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -370,7 +395,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--retry-after", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-record-inputs", action="store_true", help="save memory")
+    parser.add_argument(
+        "--api-key-env",
+        metavar="NAME",
+        help="require `Authorization: Bearer <key>`, the key read from this variable",
+    )
     args = parser.parse_args(argv)
+    api_key = os.environ[args.api_key_env] if args.api_key_env else None
     server = OpenAITestServer(
         latency_ms=args.latency_ms,
         error_rate_429=args.error_rate_429,
@@ -380,6 +411,7 @@ def main(argv: list[str] | None = None) -> None:
         host=args.host,
         port=args.port,
         record_inputs=not args.no_record_inputs,
+        api_key=api_key,
     ).start()
     # The one line a parent process waits for; this is a CLI entry point, not library code.
     print(f"LISTENING {server.url}", flush=True)

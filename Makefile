@@ -13,7 +13,7 @@ export LITELLM_LOCAL_MODEL_COST_MAP := True
 LABEXT := labextension
 JLPM := PATH="$(CURDIR)/$(BIN):$$PATH" $(CURDIR)/$(BIN)/jlpm
 
-.PHONY: lab test lint typecheck pytest bench clean venv seed browser-deps \
+.PHONY: lab test lint typecheck pytest bench clean venv seed browser-deps hub-deps \
 	labextension-build labextension-lint labextension-test
 
 $(STAMP): pyproject.toml
@@ -48,6 +48,16 @@ browser-deps:
 	    apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium is not installed: browser tests will be skipped"; fi; }
 
+# JupyterHub's proxy (configurable-http-proxy) for the tests on a real Hub (tests/hub/),
+# pinned by deploy/proxy/package-lock.json; the Hub finds it on PATH as
+# deploy/proxy/node_modules/.bin/configurable-http-proxy.
+PROXY := deploy/proxy
+$(PROXY)/node_modules/.installed: $(PROXY)/package.json $(PROXY)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is not installed: the JupyterHub tests will be skipped"; exit 0; }; \
+	  npm ci --prefix $(PROXY) --no-audit --no-fund --loglevel=error && touch $@
+
+hub-deps: $(PROXY)/node_modules/.installed
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -55,7 +65,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) labextension-build browser-deps
+pytest: $(STAMP) labextension-build browser-deps hub-deps
 	$(BIN)/python -m pytest -p no:cacheprovider
 
 test: lint typecheck labextension-lint labextension-test pytest

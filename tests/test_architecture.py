@@ -241,7 +241,7 @@ def test_every_layer_is_in_the_map() -> None:
 
 
 def test_nothing_below_the_handlers_imports_the_server() -> None:
-    below = set(ALLOWED) - {"server", "app", "__init__"}
+    below = set(ALLOWED) - {"server", "app", "hub", "__init__"}  # hub hosts the handlers too
     wrong = [
         f"{imp.module}:{imp.line}"
         for imp in ALL_IMPORTS

@@ -143,7 +143,14 @@ def layer_of(module: str) -> str:
 # What each layer (a subpackage or a top-level module) may import from the others. Lower
 # layers never import higher ones; see docs/architecture.md for why each edge exists.
 DOMAIN = {
-    "_version", "exceptions", "prompts", "datasets", "models", "leases", "config", "job_tokens"
+    "_version",
+    "exceptions",
+    "prompts",
+    "datasets",
+    "models",
+    "leases",
+    "config",
+    "job_tokens",
 }
 ALLOWED: dict[str, set[str]] = {
     "_version": set(),

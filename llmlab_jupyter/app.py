@@ -11,6 +11,13 @@ reports it (JupyterHub, or any provider that identifies users). jupyter-server's
 providers only check one shared token or password and name every caller "Anonymous ...": on
 such a single-user server every authenticated caller *is* the server's user, so the caller is
 :attr:`LlmLabApp.server_user` (the operating-system account running the server).
+
+Three modes (:attr:`LlmLabApp.mode`): **local** (the services in this process, as above),
+**remote** (a per-user server on a JupyterHub with ``llmlab serve``: no services, no
+secrets; every API call is forwarded to the service, see :mod:`llmlab_jupyter.hub.forward`)
+and **service** (inside ``llmlab serve``: callers are Hub users, each has a personal
+project, and batch jobs call back with job tokens). ``auto`` picks remote when a service is
+configured or the Hub has one, else local.
 """
 
 from __future__ import annotations
@@ -21,10 +28,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Int, Unicode, default
+from traitlets import Bool, Enum, Int, Unicode, default
 
 from .config import LlmLabConfig, local_user_name
-from .exceptions import LlmLabError
+from .exceptions import LlmLabError, NotFound
 from .metrics import Metrics, activate
 from .services import Caller, Services
 
@@ -43,6 +50,16 @@ class LlmLabApp(ExtensionApp):
     extension_url = "/llmlab/api/openapi.json"
     load_other_extensions = True
     classes = [LlmLabConfig]
+
+    mode = Enum(
+        ["auto", "local", "remote", "service"],
+        "auto",
+        config=True,
+        help="local: the services run in this server. remote: forward every llmlab/api/ "
+        "call to the llmlab service at LlmLabConfig.service_url (or the one the JupyterHub "
+        "knows), holding no secret. service: this is `llmlab serve` (set by it). auto: "
+        "remote when a service is configured or found on the Hub, else local.",
+    )
 
     max_upload_bytes = Int(
         100 * 1024 * 1024,
@@ -131,9 +148,47 @@ class LlmLabApp(ExtensionApp):
         shared = (IdentityProvider, PasswordIdentityProvider, LegacyIdentityProvider)
         return type(getattr(self.serverapp, "identity_provider", None)) not in shared
 
+    def _resolve_mode(self) -> str:
+        """The mode in use: remote needs a service URL, configured or found on the Hub."""
+        if self.mode in ("local", "service"):
+            return str(self.mode)
+        from .hub.discovery import find_service
+
+        found = None
+        if self.llmlab_config.service_url:
+            found = self.llmlab_config.service_url
+        else:
+            location = find_service()
+            found = location.url if location is not None else None
+        if found is None:
+            if self.mode == "remote":
+                raise NotFound(
+                    "remote mode: no llmlab service is configured (LlmLabConfig.service_url) "
+                    "or registered in the JupyterHub",
+                    field="service_url",
+                )
+            return "local"
+        self.service_url = found if found.endswith("/") else found + "/"
+        return "remote"
+
     def initialize_settings(self) -> None:
         """Build the services and metrics once; ensure the default project."""
         self.llmlab_config = LlmLabConfig(parent=self)
+        self.mode_in_use = self._resolve_mode()
+        if self.mode_in_use == "remote":
+            self.settings["llmlab_service_url"] = self.service_url
+            self.settings["llmlab_max_body"] = 2 * self.max_upload_bytes + (1 << 20)
+            self.log.info(
+                "llmlab: remote mode, every llmlab/api/ call goes to the service at %s",
+                self.service_url,
+            )
+            return
+        if self.mode_in_use == "service":
+            from . import job_tokens
+            from .hub.identity import JOB_TOKEN_CHECK
+
+            self._token_secret = job_tokens.secret_from_env(create=True)
+            self.settings[JOB_TOKEN_CHECK] = self._check_job_token
         self.services = Services.from_config(self.llmlab_config)
         self.metrics = activate(Metrics())
         self.metrics.watch_store(self.services.store)
@@ -155,7 +210,7 @@ class LlmLabApp(ExtensionApp):
             from .server.summary_cache import SummaryCache
 
             self.summaries = SummaryCache(self._probe, max_entries=self.summary_cache_entries)
-        owner = self.default_project_owner
+        owner = self.default_project_owner if self.mode_in_use == "local" else ""
         if owner:
             self._ensure_default(Caller(owner))
         if self.catalog is not None:
@@ -201,9 +256,40 @@ class LlmLabApp(ExtensionApp):
         return self._openapi
 
     def initialize_handlers(self) -> None:
+        if getattr(self, "mode_in_use", "local") == "remote":
+            from .hub.forward import forward_handlers
+
+            self.handlers.extend(forward_handlers())
+            return
         from .server.routes import tornado_handlers
 
         self.handlers.extend(tornado_handlers())
+
+    async def _check_job_token(self, token: str) -> dict[str, Any] | None:
+        """The Hub-like user model of a job token's owner while its attempt runs; else None."""
+        from . import job_tokens
+
+        claims = job_tokens.verify(self._token_secret, token)
+        if claims is None:
+            return None
+
+        def current() -> bool:
+            try:
+                job = self.services.store.job_by_id(claims.job_id)
+            except NotFound:
+                return False
+            return job.state == "running" and job.attempts == claims.attempt
+
+        if not await self.run_blocking(current):
+            return None  # the job ended, was cancelled or another attempt took over
+        return {"name": claims.user, "kind": "job", "job": claims.job_id, "admin": False}
+
+    def default_project_for(self, caller: Caller) -> str:
+        """The project a caller starts in: the configured default, or on the service each
+        user's personal project (named after them)."""
+        if getattr(self, "mode_in_use", "local") == "service":
+            return personal_project(caller.user)
+        return self.llmlab_config.default_project
 
     def caller_for(self, user: Any) -> Caller:
         """The :class:`Caller` for a request's ``current_user``."""
@@ -226,7 +312,7 @@ class LlmLabApp(ExtensionApp):
     def _ensure_default(self, caller: Caller) -> None:
         """The default project exists (owned by the first user to need it)."""
         try:
-            self.services.projects.ensure(caller, self.llmlab_config.default_project)
+            self.services.projects.ensure(caller, self.default_project_for(caller))
         except LlmLabError as err:  # not a member of someone else's default project
             self.log.debug("llmlab: default project not ensured for %s: %s", caller.user, err)
         self._ensured.add(caller.user)
@@ -242,6 +328,8 @@ class LlmLabApp(ExtensionApp):
 
     async def stop_extension(self) -> None:
         """Stop background runs (they resume later), then close the store on shutdown."""
+        if getattr(self, "mode_in_use", "local") == "remote":
+            return  # nothing of ours runs here
         sweeper = getattr(self, "_sweeper", None)
         if sweeper is not None:
             sweeper.stop()
@@ -265,3 +353,15 @@ class LlmLabApp(ExtensionApp):
             if "executor" in services.__dict__:
                 services.executor.stop()  # running jobs go back to the queue
             services.close()
+
+
+def personal_project(user: str) -> str:
+    """The slug of a user's personal project on the service: their name, made a slug."""
+    import hashlib
+    import re
+
+    slug = re.sub(r"[^a-z0-9._-]+", "-", user.lower()).strip("._-")[:90]
+    slug = re.sub(r"\.\.+", ".", slug)
+    if slug != user.lower():  # keep distinct users distinct
+        slug = f"{slug or 'user'}-{hashlib.sha256(user.encode()).hexdigest()[:6]}"
+    return slug

@@ -101,6 +101,13 @@ class MissingDependency(LlmLabError, ImportError):
     error_code = "missing_dependency"
 
 
+class ServiceUnavailable(LlmLabError):
+    """The llmlab service (``llmlab serve``) could not be reached; the message names its URL."""
+
+    status_code = 502
+    error_code = "service_unavailable"
+
+
 class ProviderError(LlmLabError):
     """A model provider failed or answered with an error."""
 

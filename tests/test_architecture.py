@@ -143,7 +143,14 @@ def layer_of(module: str) -> str:
 # What each layer (a subpackage or a top-level module) may import from the others. Lower
 # layers never import higher ones; see docs/architecture.md for why each edge exists.
 DOMAIN = {
-    "_version", "exceptions", "prompts", "datasets", "models", "leases", "config", "job_tokens"
+    "_version",
+    "exceptions",
+    "prompts",
+    "datasets",
+    "models",
+    "leases",
+    "config",
+    "job_tokens",
 }
 ALLOWED: dict[str, set[str]] = {
     "_version": set(),
@@ -241,7 +248,7 @@ def test_every_layer_is_in_the_map() -> None:
 
 
 def test_nothing_below_the_handlers_imports_the_server() -> None:
-    below = set(ALLOWED) - {"server", "app", "__init__"}
+    below = set(ALLOWED) - {"server", "app", "hub", "__init__"}  # hub hosts the handlers too
     wrong = [
         f"{imp.module}:{imp.line}"
         for imp in ALL_IMPORTS

@@ -28,6 +28,7 @@ from ..exceptions import InvalidInput
 from .experiments import experiments, run, usage
 from .jobs import jobs, schedules, worker
 from .prompts import prompts
+from .serve import serve
 from .support import (
     CliState,
     LlmLabGroup,
@@ -91,6 +92,7 @@ main.add_command(usage)
 main.add_command(jobs)
 main.add_command(schedules)
 main.add_command(worker)
+main.add_command(serve)
 
 
 # -- database --------------------------------------------------------------------------------

@@ -37,13 +37,10 @@ from ..exceptions import LlmLabError
 from ..leases import holder_is_dead
 from ..models import BUILTIN_SLEEP, Claim, Job
 from .host import JobHost
-from .processes import TOKEN_ENV, die_with_parent, kill_job_processes
+from .job_env import job_env
+from .processes import die_with_parent, kill_job_processes
 
 log = logging.getLogger(__name__)
-
-
-#: Worker settings a job's notebook must not see (the broker URL may carry a password).
-WORKER_ONLY_ENV = frozenset({"LLMLAB_WORKER_CONFIG", "LLMLAB_BROKER_URL"})
 
 
 @dataclass
@@ -257,31 +254,8 @@ class Executor(ABC):
         return spec
 
     def runner_env(self, claim: Claim) -> dict[str, str]:
-        """The environment of the job's runner and kernel: the worker's, minus what only the
-        worker needs (its full settings and the broker URL, which may hold a password), plus
-        how the notebook reaches the services: database, data folder, artifact store, model
-        configuration, project, job. Nothing of this is written into the notebook."""
-        env = {k: v for k, v in os.environ.items() if k not in WORKER_ONLY_ENV}
-        env.update(
-            {
-                TOKEN_ENV: claim.lease_token,
-                "LLMLAB_DATABASE_URL": self.config.database_url,
-                "LLMLAB_DATA_DIR": self.config.data_dir,
-                "LLMLAB_ARTIFACTS_URL": self.config.artifacts_url,
-                "LLMLAB_PROJECT": claim.project,
-                "LLMLAB_JOB_ID": str(claim.job_id),
-                "LLMLAB_WORKER_PID": str(os.getpid()),
-                "PYTHONUNBUFFERED": "1",
-            }
-        )
-        for name, var in (
-            ("models_file", "LLMLAB_MODELS_FILE"),
-            ("s3_endpoint_url", "LLMLAB_S3_ENDPOINT_URL"),
-        ):
-            value = getattr(self.config, name)
-            if value:
-                env[var] = value
-        return env
+        """The environment of the job's runner and kernel (see :func:`.job_env.job_env`)."""
+        return job_env(self.config, claim)
 
     def _supervise(
         self, claim: Claim, proc: subprocess.Popen[bytes], workdir: Path, log_path: Path

@@ -25,6 +25,12 @@ class Lab:
     ``LLMLAB_DATABASE_URL``) in-process, as the operating-system user, in the
     ``default`` project, which is created on first use with that user as owner.
     ``Lab(url=..., token=...)`` talks to a running Jupyter server's REST API instead.
+
+    On a JupyterHub with the llmlab service (``llmlab serve``), and in a batch job of a team
+    deployment, ``Lab()`` finds the service (``LLMLAB_SERVICE_URL``, or the Hub's record of
+    it) and talks HTTP with this kernel's own token: the user is whoever the service says
+    the token names, and the project defaults to theirs. Nothing in the kernel can open
+    the database.
     """
 
     def __init__(
@@ -44,14 +50,25 @@ class Lab:
         )
         self.caller = Caller(user or local_user_name())
         self._owns_services = services is None
+        default_project = self.config.default_project
+        if services is None and url is None and config is None and database_url is None:
+            from ..hub.discovery import find_service
+
+            found = find_service()
+            if found is not None:
+                url, token = found.url, token or found.token
         if services is None and url is not None:
             # the REST API of a running server (same methods; the token names the user)
             from .http.services import HttpServices
 
-            services = cast(Services, HttpServices(url, token))
+            remote = HttpServices(url, token)
+            me = remote.me()
+            self.caller = Caller(str(me["user"]))
+            default_project = str(me.get("default_project") or default_project)
+            services = cast(Services, remote)
         self.services = services or Services.from_config(self.config)
-        self.project = project or self.config.default_project
-        if project is None or project == self.config.default_project:
+        self.project = project or default_project
+        if project is None or project == default_project:
             self.services.projects.ensure(self.caller, self.project)
         else:
             self.services.projects.get(self.caller, self.project)

@@ -38,6 +38,9 @@ class ApiHost(Protocol):
     def caller_for(self, user: Any) -> Caller:
         """The caller of a request's ``current_user`` (set up on first use)."""
 
+    def default_project_for(self, caller: Caller) -> str:
+        """The project ``caller`` starts in (the default one, or their personal project)."""
+
     def known_caller(self, user: Any) -> Caller | None:
         """The caller, if nothing is left to set up for them (no write needed); else ``None``."""
 

@@ -45,6 +45,7 @@ _EX = _P + "/experiments/{name}"
 
 API_ROUTES: list[Route] = [
     Route("/openapi.json", meta.OpenAPIHandler),
+    Route("/me", meta.MeHandler),
     # projects and memberships
     Route("/projects", projects.ProjectsHandler),
     Route(_P, projects.ProjectHandler),

@@ -371,6 +371,10 @@ class HttpServices:
         self.experiments = HttpExperiments(self.client)
         self.feedback = HttpFeedback(self.client)
 
+    def me(self) -> dict[str, Any]:
+        """Who the server says this token is, and the project they start in."""
+        return dict(self.client.call("GET", "me"))
+
     def close(self) -> None:
         self.client.close()
 

@@ -83,7 +83,10 @@ class HttpClient:
         try:
             response = self._http.request(method, self.base + path, **kwargs)
         except httpx.HTTPError as err:
-            raise exc.LlmLabError(f"cannot reach the llmlab server at {self.base}: {err}") from err
+            reason = str(err) or type(err).__name__
+            raise exc.ServiceUnavailable(
+                f"cannot reach the llmlab server at {self.base} ({reason})"
+            ) from None
         if response.status_code == 204:
             return None
         try:

@@ -1,8 +1,22 @@
-"""The OpenAPI document and the Prometheus metrics (authenticated like every other route)."""
+"""The OpenAPI document, the caller's identity and the Prometheus metrics (authenticated
+like every other route)."""
 
 from __future__ import annotations
 
+from ..schemas.common import MeResponse
 from .base import LlmLabHandler, operation
+
+
+class MeHandler(LlmLabHandler):
+    @operation("read", "Who is calling, and the project they start in", response=MeResponse)
+    def get(self) -> MeResponse:
+        caller = self.caller
+        return MeResponse(
+            user=caller.user,
+            default_project=self.llmlab.default_project_for(caller),
+            groups=sorted(getattr(caller, "groups", ())),
+            admin=bool(getattr(caller, "admin", False)),
+        )
 
 
 class OpenAPIHandler(LlmLabHandler):

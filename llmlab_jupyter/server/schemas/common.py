@@ -125,6 +125,13 @@ class RenderPreview(Body):
 
 
 # -- responses ---------------------------------------------------------------------------
+class MeResponse(BaseModel):
+    user: str = Field(description="Who the server says is calling (never from the client).")
+    default_project: str = Field(description="The project this caller starts in.")
+    groups: list[str] = Field(default_factory=list, description="The caller's Hub groups.")
+    admin: bool = Field(False, description="Whether the caller is a Hub admin.")
+
+
 class ListProjectsResponse(BaseModel):
     items: list[Project]
     next_offset: int | None

@@ -1,0 +1,5 @@
+"""``python -m llmlab_jupyter.cli``: the ``llmlab`` command."""
+
+from .main import main
+
+main()

@@ -1,0 +1,144 @@
+"""The remote mode of the per-user server extension: every llmlab API call goes to the service.
+
+On a JupyterHub with ``llmlab serve``, a user's server holds no database URL and no key. It
+authenticates and authorizes each ``<base_url>llmlab/api/...`` request as usual (Hub login
+cookie with XSRF, or a token), then sends it to the service with the credential that
+authenticated it: the requester's own Hub token (the OAuth token of their browser session,
+or the token their request carried). So the service sees who is really asking, also when
+bob uses alice's server through Hub sharing, and never this server's own identity. The
+service's answer (status, JSON body, content type) comes back unchanged; a service that
+cannot be reached gives 502 ``service_unavailable`` naming its URL, never a token.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
+
+from ..exceptions import LlmLabError, PermissionDenied, ServiceUnavailable
+from ..server.handlers.base import AUTH_RESOURCE, LlmLabHandler
+
+#: response headers passed back from the service
+_PASS_BACK = ("Content-Type", "Content-Disposition", "Cache-Control", "ETag", "Location")
+#: request headers passed on to the service
+_PASS_ON = ("Content-Type", "Accept", "Idempotency-Key", "If-None-Match")
+
+
+class ForwardHandler(LlmLabHandler):
+    """``/llmlab/api/(.*)`` on a per-user server in remote mode."""
+
+    @property
+    def service_url(self) -> str:
+        return str(self.settings["llmlab_service_url"])
+
+    def requester_token(self) -> str:
+        """The Hub token of whoever made this request (never this server's own token)."""
+        hub_auth = getattr(self.identity_provider, "hub_auth", None)
+        if hub_auth is None:
+            raise PermissionDenied(
+                "remote mode needs a JupyterHub login: this server's identity provider "
+                "is not JupyterHub's"
+            )
+        token = hub_auth.get_token(self) or ""
+        if not token:
+            raise PermissionDenied("no JupyterHub token came with this request")
+        return str(token)
+
+    def client(self) -> AsyncHTTPClient:
+        """One pooled client per server (keep-alive to the service is per process)."""
+        client = self.settings.get("llmlab_http_client")
+        if client is None:
+            client = AsyncHTTPClient(
+                force_instance=True,
+                max_clients=int(self.settings.get("llmlab_forward_max_clients", 64)),
+                max_body_size=self.settings.get("llmlab_max_body"),
+            )
+            self.settings["llmlab_http_client"] = client
+        return client
+
+    async def forward(self, path: str) -> None:
+        try:
+            self.reject_nul((path,))
+            token = self.requester_token()
+        except LlmLabError as err:
+            self.send_json_error(err.status_code, err.to_dict())
+            return
+        query = self.request.query
+        url = f"{self.service_url}llmlab/api/{path}" + (f"?{query}" if query else "")
+        headers = {k: v for k in _PASS_ON if (v := self.request.headers.get(k))}
+        headers["Authorization"] = f"token {token}"
+        method = self.request.method or "GET"
+        body = self.request.body if method in ("POST", "PUT", "PATCH", "DELETE") else None
+        request = HTTPRequest(
+            url,
+            method=method,
+            headers=headers,
+            body=body,
+            allow_nonstandard_methods=True,
+            follow_redirects=False,
+            request_timeout=float(self.settings.get("llmlab_forward_timeout_s", 600)),
+            connect_timeout=10,
+            decompress_response=True,
+        )
+        try:
+            reply = await self.client().fetch(request, raise_error=False)
+        except (HTTPClientError, OSError) as err:
+            self._unreachable(err)
+            return
+        if reply.code == 599:  # tornado's code for "no HTTP answer" (refused, timed out)
+            self._unreachable(reply.error)
+            return
+        self.set_status(reply.code, reply.reason)
+        for name in _PASS_BACK:
+            value = reply.headers.get(name)
+            if value:
+                self.set_header(name, value)
+        self.finish(reply.body or b"")
+
+    def _unreachable(self, err: BaseException | None) -> None:
+        reason = type(err).__name__ if err is not None else "no answer"
+        if isinstance(err, OSError) and err.strerror:
+            reason = err.strerror
+        elif err is not None and "Timeout" in str(err):
+            reason = "timed out"
+        self.log.warning("llmlab: the service at %s is unreachable: %s", self.service_url, reason)
+        failure = ServiceUnavailable(
+            f"the llmlab service at {self.service_url} is unreachable ({reason})"
+        )
+        self.send_json_error(failure.status_code, failure.to_dict())
+
+    # every method: authenticated here, authorized for llmlab read/write, then forwarded
+    @web.authenticated
+    @authorized("read", resource=AUTH_RESOURCE)
+    async def get(self, path: str) -> None:
+        await self.forward(path)
+
+    @web.authenticated
+    @authorized("write", resource=AUTH_RESOURCE)
+    async def post(self, path: str) -> None:
+        await self.forward(path)
+
+    @web.authenticated
+    @authorized("write", resource=AUTH_RESOURCE)
+    async def put(self, path: str) -> None:
+        await self.forward(path)
+
+    @web.authenticated
+    @authorized("write", resource=AUTH_RESOURCE)
+    async def patch(self, path: str) -> None:
+        await self.forward(path)
+
+    @web.authenticated
+    @authorized("write", resource=AUTH_RESOURCE)
+    async def delete(self, path: str) -> None:
+        await self.forward(path)
+
+
+def forward_handlers() -> list[tuple[str, type[ForwardHandler], dict[str, Any]]]:
+    """``(pattern, handler, kwargs)`` for ``ExtensionApp.handlers`` in remote mode."""
+    from ..server.routes import API_PREFIX
+
+    return [(API_PREFIX + "/(.*)", ForwardHandler, {"route": "forwarded"})]

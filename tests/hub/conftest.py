@@ -32,6 +32,7 @@ from hubharness.kernel import Kernel
 from hubharness.postgres import PrivatePostgres, find_bin
 from hubharness.procs import run
 from hubharness.s3 import BUCKET, REGION, MotoS3
+from hubharness.seed import Seeded, seed_alice
 
 from llmlab_jupyter.testing.openai_server import OpenAITestServer
 from llmlab_jupyter.testing.services import require_service
@@ -187,3 +188,9 @@ def bob_kernel(user_servers: HubRun) -> Iterator[Kernel]:
     kernel = Kernel(user_servers.hub, "bob", user_servers.tokens["bob"])
     yield kernel
     kernel.close()
+
+
+@pytest.fixture(scope="session")
+def alice_work(hub_run: HubRun) -> Seeded:
+    """alice's prompt, dataset, experiment, job and schedule in her project (made once)."""
+    return seed_alice(hub_run.hub, hub_run.tokens["alice"], MODEL)

@@ -97,7 +97,9 @@ class Kernel:
             elif kind == "execute_result":
                 out.results.append(body["data"].get("text/plain", ""))
             elif kind == "error":
-                out.error = "\n".join(body.get("traceback") or [f"{body['ename']}: {body['evalue']}"])
+                out.error = "\n".join(
+                    body.get("traceback") or [f"{body['ename']}: {body['evalue']}"]
+                )
             elif kind == "status" and body["execution_state"] == "idle":
                 idle = True
             elif kind == "execute_reply":

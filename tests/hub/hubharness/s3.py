@@ -104,7 +104,9 @@ class MotoS3:
         found: dict[str, bytes] = {}
         for page in client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET):
             for item in page.get("Contents", []):
-                found[item["Key"]] = client.get_object(Bucket=BUCKET, Key=item["Key"])["Body"].read()
+                found[item["Key"]] = client.get_object(Bucket=BUCKET, Key=item["Key"])[
+                    "Body"
+                ].read()
         return found
 
     def stop(self) -> None:

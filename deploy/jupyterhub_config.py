@@ -84,7 +84,8 @@ c.Authenticator.admin_users = _names("LLMLAB_HUB_ADMINS")
 # -- roles and scopes ------------------------------------------------------------------------
 # Every user: their own things ("self"), the llmlab service (call it and find its URL), and
 # sharing their own servers with other users (POST /hub/api/shares/<user>/ {"user": "bob"};
-# sharing in JupyterHub >= 5 is granted by the `shares` scope, there is no other switch).
+# sharing in JupyterHub >= 5 is granted by the `shares` scope, there is no other switch;
+# sharing with a user by name also needs `read:users:name`, i.e. seeing other users' names).
 _roles = [
     {
         "name": "user",
@@ -94,6 +95,7 @@ _roles = [
             f"access:services!service={SERVICE_NAME}",
             f"read:services!service={SERVICE_NAME}",
             "shares!user",
+            "read:users:name",
         ],
     },
     {

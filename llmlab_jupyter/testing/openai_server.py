@@ -12,10 +12,8 @@ with an error message that echoes the ``Authorization`` header as careless provi
 ``!sleep_ms=2000`` (extra latency), ``!retry_after=1`` (with ``!status=429``),
 ``!redirect=<url>`` (answer 307 to that URL), ``!break_stream`` (streamed requests only: send
 the first half of the answer's chunks, then drop the connection without ending the stream).
-
-With ``api_key`` set, ``/v1/...`` requests whose ``Authorization`` header is not
-``Bearer <api_key>`` are answered 401 with an OpenAI-style error body (which never echoes
-the credential), as a real provider does.
+With ``api_key`` set, a ``/v1/`` request without ``Authorization: Bearer <api_key>`` gets a
+401 with an OpenAI-style error body (never echoing the credential), as at a real provider.
 
 It records what it saw, for tests to assert on: requests in total, in flight (now and
 peak), statuses, ``Authorization`` headers, hits and successes per distinct input, and
@@ -317,9 +315,8 @@ class OpenAITestServer:
         record_inputs: bool = True,
         api_key: str | None = None,
     ) -> None:
-        self.config = ServerConfig(
-            latency_ms, error_rate_429, error_rate_500, retry_after, seed, api_key=api_key
-        )
+        self.config = ServerConfig(latency_ms, error_rate_429, error_rate_500, retry_after, seed)
+        self.config.api_key = api_key
         self.stats = ServerStats(record_inputs=record_inputs)
         self.host, self.port = host, port
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -395,11 +392,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--retry-after", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-record-inputs", action="store_true", help="save memory")
-    parser.add_argument(
-        "--api-key-env",
-        metavar="NAME",
-        help="require `Authorization: Bearer <key>`, the key read from this variable",
-    )
+    parser.add_argument("--api-key-env", metavar="NAME", help="require this variable's key")
     args = parser.parse_args(argv)
     api_key = os.environ[args.api_key_env] if args.api_key_env else None
     server = OpenAITestServer(

@@ -21,7 +21,6 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -31,6 +30,7 @@ from hubharness.hub import PROXY_BIN, REPO, USERS, Hub, start_hub
 from hubharness.kernel import Kernel
 from hubharness.postgres import PrivatePostgres, find_bin
 from hubharness.procs import run
+from hubharness.run import MODEL, PROVIDER_KEY_ENV, TOKEN_CACHE_S, HubRun
 from hubharness.s3 import BUCKET, REGION, MotoS3
 from hubharness.seed import Seeded, seed_alice
 
@@ -38,13 +38,18 @@ from llmlab_jupyter.testing.openai_server import OpenAITestServer
 from llmlab_jupyter.testing.services import require_service
 
 HERE = Path(__file__).resolve().parent
-TOKEN_CACHE_S = 5  # how long the service trusts a checked Hub token (LLMLAB_TOKEN_CACHE_S)
-PROVIDER_KEY_ENV = "TESTPROVIDER_API_KEY"
-MODEL = "testprov/echo"  # the provider test server, through the service's models file
 
 # the order the Hub tests run in: the browser after the others (Playwright's sync API
 # breaks asyncio suites that follow it), the canary sweep last of all
 _LAST = ("test_browser_on_hub.py", "test_canary.py")
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    path = Path(str(item.fspath)).resolve()
+    if HERE in path.parents:
+        item.add_marker(pytest.mark.hub)
+        if path.name == "test_browser_on_hub.py":
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.hookimpl(trylast=True)
@@ -53,29 +58,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         path = Path(str(item.fspath)).resolve()
         if HERE not in path.parents:
             return 2 if "tests/browser/" in item.nodeid else 0
-        item.add_marker(pytest.mark.hub)
-        if path.name in _LAST:
-            if path.name == "test_browser_on_hub.py":
-                item.add_marker(pytest.mark.browser)
-            return 3 + _LAST.index(path.name)
-        return 1
+        return 3 + _LAST.index(path.name) if path.name in _LAST else 1
 
     items.sort(key=rank)
-
-
-@dataclass
-class HubRun:
-    """Everything the Hub tests share."""
-
-    hub: Hub
-    pg: PrivatePostgres
-    s3: MotoS3
-    provider: OpenAITestServer
-    canaries: dict[str, str]
-    base: Path
-    logs: Path
-    tokens: dict[str, str]
-    token_ids: dict[str, str]
 
 
 def _check_prerequisites() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import HubRun
+from hubharness.run import HubRun
 from hubharness.seed import Seeded
 
 

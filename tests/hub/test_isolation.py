@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import json
 
-from conftest import HubRun
 from hubharness.kernel import Kernel
 from hubharness.postgres import DB_NAME, DB_USER
 from hubharness.probe import probe_code
 from hubharness.rows import project_checksums
+from hubharness.run import HubRun
 from hubharness.s3 import BUCKET
 from hubharness.seed import CSV, Seeded
 

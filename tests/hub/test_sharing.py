@@ -4,7 +4,7 @@ sees only his projects, not alice's, and what he saves is recorded as his."""
 
 from __future__ import annotations
 
-from conftest import HubRun
+from hubharness.run import HubRun
 from hubharness.seed import Seeded
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from conftest import TOKEN_CACHE_S, HubRun
+from hubharness.run import TOKEN_CACHE_S, HubRun
 
 MARGIN_S = 5.0  # polling interval, the Hub's own answer time, a busy machine
 

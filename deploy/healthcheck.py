@@ -37,12 +37,12 @@ def main(argv: list[str]) -> int:
     any_status = "--any-status" in argv
     urls = [arg for arg in argv if arg != "--any-status"]
     if len(urls) != 1:
-        print("usage: llmlab-healthcheck [--any-status] URL", file=sys.stderr)  # noqa: T201
+        print("usage: llmlab-healthcheck [--any-status] URL", file=sys.stderr)
         return 2
     try:
         ok = healthy(urls[0], any_status=any_status)
     except ValueError as err:
-        print(f"llmlab-healthcheck: {err}", file=sys.stderr)  # noqa: T201
+        print(f"llmlab-healthcheck: {err}", file=sys.stderr)
         return 2
     return 0 if ok else 1
 

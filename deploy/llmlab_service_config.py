@@ -1,6 +1,6 @@
 """Jupyter configuration of ``llmlab serve`` in the team stack (not a secret: no key here).
 
-Read from ``JUPYTER_CONFIG_DIR`` (``/etc/llmlab``) as ``jupyter_server_config.py``: the image
+Read from ``JUPYTER_CONFIG_DIR`` (``/etc/llmlab``) as ``llmlab_serve_config.py``: the image
 ships it, ``deploy/docker-compose.yml`` mounts it, and ``deploy/kubernetes/configmap.yaml``
 carries the same text. Secrets (database URL, S3 and provider keys, the job-token secret)
 come from the environment only, never from this file.

@@ -145,7 +145,7 @@ def test_the_service_is_wired_as_an_external_hub_service() -> None:
     config = require_file("deploy/llmlab_service_config.py").read_text()
     assert "CeleryExecutor" in config
     mounts = SERVICES["llmlab"]["volumes"]
-    target = f"{service['JUPYTER_CONFIG_DIR']}/jupyter_server_config.py"
+    target = f"{service['JUPYTER_CONFIG_DIR']}/llmlab_serve_config.py"
     assert f"./llmlab_service_config.py:{target}:ro" in mounts
 
 

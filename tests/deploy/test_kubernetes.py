@@ -120,7 +120,7 @@ def test_containers_run_the_images_commands() -> None:
 def test_the_service_config_map_is_the_compose_config() -> None:
     config_map = by_kind("ConfigMap")["llmlab-service-config"]
     text = (DEPLOY / "llmlab_service_config.py").read_text()
-    assert config_map["data"]["jupyter_server_config.py"] == text
+    assert config_map["data"]["llmlab_serve_config.py"] == text
     env = by_kind("ConfigMap")["llmlab-env"]["data"]
     mount = next(
         m for m in pod_specs()["llmlab"]["containers"][0]["volumeMounts"] if m["name"] == "config"

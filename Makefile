@@ -1,6 +1,6 @@
 # Two commands do all set-up on a fresh machine:
 #   make lab   - venv, build, migrate, seed a demo project, start JupyterLab
-#   make test  - everything CI checks (lint, types, tests on SQLite and PostgreSQL)
+#   make test  - everything CI checks (lint, types, tests on SQLite and PostgreSQL, audit)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -14,7 +14,7 @@ LABEXT := labextension
 JLPM := PATH="$(CURDIR)/$(BIN):$$PATH" $(CURDIR)/$(BIN)/jlpm
 
 .PHONY: lab test lint typecheck pytest bench clean venv seed browser-deps hub-deps \
-	labextension-build labextension-lint labextension-test
+	labextension-build labextension-lint labextension-test audit lock
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -68,7 +68,22 @@ typecheck: $(STAMP)
 pytest: $(STAMP) labextension-build browser-deps hub-deps
 	$(BIN)/python -m pytest -p no:cacheprovider
 
-test: lint typecheck labextension-lint labextension-test pytest
+test: lint typecheck labextension-lint labextension-test pytest audit
+
+# Known vulnerabilities in what the images ship (deploy/requirements.lock, via pip-audit
+# --require-hashes --disable-pip) and in the extension's production npm packages; fails on
+# any. Audit services that do not answer are reported (AUDIT_STRICT=1 fails on them too).
+audit: $(STAMP)
+	$(BIN)/python deploy/audit.py
+
+# Recompile the images' hashed lock files from deploy/requirements*.in (after a change to
+# pyproject.toml's dependencies, or to take fixes) with uv (in the dev extra).
+UV_COMPILE := $(BIN)/uv pip compile --generate-hashes --python-version 3.11 \
+	--python-platform linux --only-binary :all:
+lock: $(STAMP)
+	$(UV_COMPILE) deploy/requirements.in -o deploy/requirements.lock \
+		--no-emit-package llmlab-jupyter
+	$(UV_COMPILE) deploy/requirements-build.in -o deploy/requirements-build.lock
 
 seed: $(STAMP)
 	$(BIN)/llmlab db upgrade

@@ -22,7 +22,7 @@
 #   LLMLAB_HUB_ADMIN_TOKEN    (empty)                        API token of an `llmlab-admin`
 #                                                            service with the admin role, for
 #                                                            provisioning scripts and tests
-#   LLMLAB_HUB_IP             127.0.0.1                      address of the public proxy
+#   LLMLAB_HUB_IP             127.0.0.1 (docker: 0.0.0.0)    address of the public proxy
 #   LLMLAB_HUB_PORT           8000                           public port (the proxy)
 #   LLMLAB_HUB_API_PORT       8081                           the Hub's internal API port
 #   LLMLAB_PROXY_API_PORT     8001                           the proxy's REST API port
@@ -157,8 +157,11 @@ elif SPAWNER == "docker":
     c.DockerSpawner.remove = True
     c.DockerSpawner.notebook_dir = "/home/jovyan/work"
     c.DockerSpawner.volumes = {"llmlab-user-{username}": "/home/jovyan/work"}
-    # Containers reach the Hub by its container name, not loopback.
+    # Containers reach the Hub by its container name, not loopback; in a container the proxy
+    # listens on every interface of the container (publish only its port).
     c.JupyterHub.hub_ip = "0.0.0.0"  # noqa: S104 (inside the Compose network only)
+    _public_ip = _env("LLMLAB_HUB_IP", "0.0.0.0")  # noqa: S104
+    c.JupyterHub.bind_url = f"http://{_public_ip}:{_public_port}/"
     c.JupyterHub.hub_connect_ip = _env("LLMLAB_HUB_CONNECT_IP", "hub")
 else:
     raise ValueError(f"LLMLAB_HUB_SPAWNER must be 'local' or 'docker', not {SPAWNER!r}")

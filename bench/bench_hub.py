@@ -48,6 +48,7 @@ import random
 import secrets
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -147,6 +148,80 @@ def cpu_probe(*roots: int) -> Callable[[], dict[str, float]]:
         return out
 
     return probe
+
+
+# -- py-spy profiles of the hub path (--profile DIR) ---------------------------------------------
+def family_pids(root: int) -> dict[str, int]:
+    """The pid of each named process under ``root`` (the Hub): proxy, user server, service."""
+    import psutil
+
+    out = {}
+    for proc in psutil.Process(root).children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            line = " ".join(proc.cmdline())
+            for word, name in ROLES:
+                if word in line:
+                    out.setdefault(name, proc.pid)
+                    break
+    return out
+
+
+def start_profiles(out: Path, slug: str, pids: dict[str, int], seconds: float) -> list:
+    """``py-spy record`` (raw collapsed stacks, no idle samples) of each of ``pids``."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    out.mkdir(parents=True, exist_ok=True)
+    started = []
+    for role, pid in pids.items():
+        path = out / f"{slug}-{role.replace(' ', '-')}.txt"
+        command = [spy, "record", "--pid", str(pid), "--duration", str(int(seconds + 2))]
+        command += ["--rate", "200", "--format", "raw", "--nolineno", "--nonblocking"]
+        log = (out / f"{path.stem}.log").open("wb")
+        proc = subprocess.Popen([*command, "-o", str(path)], stdout=log, stderr=log)
+        started.append((role, path, proc))
+    time.sleep(0.5)  # py-spy attaches
+    return started
+
+
+#: parts of a request, by a frame on the stack: (label, substrings of frames)
+PARTS = (
+    ("forwarding (llmlab hub/forward.py)", ("ForwardHandler.forward",)),
+    ("  tornado HTTP client to the service", ("simple_httpclient", "curl_httpclient")),
+    ("  new TCP connection (connect/close)", ("TCPClient.connect", "IOStream.connect")),
+    ("  name lookup in threads", ("getaddrinfo", "_worker (concurrent", "Executor.submit")),
+    ("authentication (get_user, Hub tokens)", ("get_user", "HubAuth", "HubOAuth")),
+    ("llmlab handler (@operation)", ("operation.<locals>",)),
+    ("  catalogue/summary one-row check", ("pg_probe",)),
+    ("request log line", ("log_request",)),
+    ("accepting connections", ("accept_handler", "_handle_connection")),
+    ("reading requests (tornado server)", ("HTTP1Connection._read_message",)),
+)
+
+
+def profile_summary(path: Path, top: int = 8) -> str:
+    """Where the samples are: the parts of a request (with what they call) and the functions
+    with most samples of their own, in percent of all non-idle samples."""
+    own: dict[str, int] = {}
+    parts = dict.fromkeys((label for label, _ in PARTS), 0)
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        n = int(count)
+        total += n
+        leaf = stack.rsplit(";", 1)[-1]
+        own[leaf] = own.get(leaf, 0) + n
+        for label, words in PARTS:
+            if any(w in stack for w in words):
+                parts[label] += n
+    if not total:
+        return f"    (no samples in {path.name})"
+    out = [f"    {total} samples; parts of a request (with callees):"]
+    out += [f"    {100 * n / total:5.1f}%  {label}" for label, n in parts.items() if n]
+    out.append("    own time:")
+    ranked = sorted(own.items(), key=lambda kv: -kv[1])[:top]
+    out += [f"    {100 * n / total:5.1f}%  {f[:100]}" for f, n in ranked]
+    return "\n".join(out)
 
 
 # -- the routes and the runs -------------------------------------------------------------------
@@ -266,6 +341,18 @@ def main() -> int:
     )
     parser.add_argument("--no-direct", action="store_true", help="skip the proxy → service runs")
     parser.add_argument("--no-floors", action="store_true", help="skip the api/status runs")
+    parser.add_argument(
+        "--profile",
+        default="",
+        metavar="DIR",
+        help="py-spy the user server and the service during the hub runs (latency suffers)",
+    )
+    parser.add_argument(
+        "--user-config",
+        default="",
+        metavar="FILE",
+        help=f"a jupyter_server_config.py for {USER}'s server (to try a setting)",
+    )
     parser.add_argument("--keep-logs", action="store_true", help="keep the folder with the logs")
     args = parser.parse_args()
     why = missing_prerequisite()
@@ -290,6 +377,10 @@ def main() -> int:
                 "LLMLAB_TOKEN_SECRET": secrets.token_hex(32),
             }
             hub = start_hub(work / "hub", work / "logs", secrets_env, args.token_cache_s)
+            if args.user_config:  # e.g. to try a setting on the hub path
+                target = hub.base / "home" / USER / ".jupyter" / "jupyter_server_config.py"
+                shutil.copy(args.user_config, target)
+                print(f"{USER}'s server config: {args.user_config}")
             started = time.monotonic()
             hub.spawn(USER)
             print(f"{USER}'s server up in {time.monotonic() - started:.1f} s")
@@ -325,7 +416,17 @@ def main() -> int:
                     if name == "service" and args.no_direct:
                         continue
                     base, tok, cpu = paths[name]
+                    spies = []
+                    if args.profile and name == "hub":
+                        slug = "".join(c if c.isalnum() else "-" for c in label).strip("-")
+                        pids = family_pids(hub.proc.pid)
+                        pids.pop("proxy", None), pids.pop("hub", None)  # node; idle
+                        spies = start_profiles(Path(args.profile), slug, pids, args.seconds)
                     got[name] = measure(base, f"{name}: {label}", make, tok, cpu, args)
+                    for role, path, spy in spies:
+                        spy.wait(timeout=60)
+                        print(f"  py-spy of the {role} ({path}):")
+                        print(profile_summary(path))
                 table.append((label, got["single"], got["hub"], got.get("service")))
             report(table)
     except KeyboardInterrupt:

@@ -36,6 +36,16 @@ than absolute times, and run it when nothing else is busy):
         [--prompts 1000] [--results 100000] [--variants 4] [--token-cache-s 60]
         [--admin-url postgresql://postgres@127.0.0.1:5432/postgres]
         [--database-url sqlite:///tmp/bench-hub.db] [--keep-logs]
+        [--profile DIR] [--user-config FILE] [--no-direct] [--no-floors]
+
+``--profile DIR`` samples alice's server and the service with py-spy (the dev extra) during
+each hub run and prints where their samples are (forwarding, the HTTP client, new TCP
+connections, name lookups, authentication, the llmlab handler, log lines); py-spy takes CPU
+too, so latencies in such a run are not the figures to quote. ``--user-config FILE`` puts a
+``jupyter_server_config.py`` in alice's ``~/.jupyter`` before her server starts, to try a
+setting of the hub path without changing code (e.g. ``AsyncHTTPClient.configure(
+"tornado.curl_httpclient.CurlAsyncHTTPClient")`` for a forwarding client that keeps its
+connections to the service alive, or ``c.ServerApp.log_level = "WARN"``).
 """
 
 from __future__ import annotations
@@ -187,7 +197,7 @@ PARTS = (
     ("forwarding (llmlab hub/forward.py)", ("ForwardHandler.forward",)),
     ("  tornado HTTP client to the service", ("simple_httpclient", "curl_httpclient")),
     ("  new TCP connection (connect/close)", ("TCPClient.connect", "IOStream.connect")),
-    ("  name lookup in threads", ("getaddrinfo", "_worker (concurrent", "Executor.submit")),
+    ("  name lookup in threads", ("getaddrinfo",)),
     ("authentication (get_user, Hub tokens)", ("get_user", "HubAuth", "HubOAuth")),
     ("llmlab handler (@operation)", ("operation.<locals>",)),
     ("  catalogue/summary one-row check", ("pg_probe",)),
@@ -270,7 +280,9 @@ def measure(base: str, label: str, make, token: str, cpu, args: argparse.Namespa
 
 def _detail(r: dict) -> str:
     by = ", ".join(
-        f"{k} {v:.2f}" for k, v in sorted(r["cpu_ms_by"].items(), key=lambda kv: -kv[1]) if v
+        f"{k} {v:.2f}"
+        for k, v in sorted(r["cpu_ms_by"].items(), key=lambda kv: -kv[1])
+        if v >= 0.005
     )
     return (
         f"  {r['route']:58} n={r['requests']:>6} err={r['errors']:<3} {r['rps']:>6.1f} req/s "

@@ -263,11 +263,24 @@ async def _client(session, base: str, make_path, deadline: float, out: list[floa
     return errors
 
 
-async def run_route(base: str, label: str, make_path, clients: int, seconds: float) -> dict:
+async def run_route(
+    base: str,
+    label: str,
+    make_path,
+    clients: int,
+    seconds: float,
+    *,
+    token: str = TOKEN,
+    cpu=None,
+) -> dict:
+    """p50/p95/p99 and req/s of ``clients`` closed-loop clients for ``seconds`` (after 1 s of
+    warm-up). ``cpu`` returns CPU seconds per process so far (default: the jupyter server
+    child); the result's ``cpu_ms`` is their sum per request and ``cpu_ms_by`` each one's."""
     import aiohttp
 
+    cpu = cpu or (lambda: {"server": _server_cpu_s()})
     connector = aiohttp.TCPConnector(limit=clients)
-    headers = {"Authorization": f"token {TOKEN}"}
+    headers = {"Authorization": f"token {token}"}
     async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
         # warm-up
         await asyncio.gather(
@@ -277,7 +290,7 @@ async def run_route(base: str, label: str, make_path, clients: int, seconds: flo
             )
         )
         latencies: list[float] = []
-        cpu_before = _server_cpu_s()
+        cpu_before = cpu()
         started = time.perf_counter()
         deadline = started + seconds
         errors = sum(
@@ -286,9 +299,13 @@ async def run_route(base: str, label: str, make_path, clients: int, seconds: flo
             )
         )
         wall = time.perf_counter() - started
-        cpu = _server_cpu_s() - cpu_before
+        cpu_after = cpu()
     latencies.sort()
     q = statistics.quantiles(latencies, n=100)
+    by = {
+        name: (cpu_after[name] - cpu_before.get(name, 0.0)) * 1000 / max(1, len(latencies))
+        for name in cpu_after
+    }
     return {
         "route": label,
         "requests": len(latencies),
@@ -297,7 +314,8 @@ async def run_route(base: str, label: str, make_path, clients: int, seconds: flo
         "p50": q[49],
         "p95": q[94],
         "p99": q[98],
-        "cpu_ms": cpu * 1000 / max(1, len(latencies)),
+        "cpu_ms": sum(by.values()),
+        "cpu_ms_by": by,
     }
 
 

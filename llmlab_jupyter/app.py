@@ -329,7 +329,13 @@ class LlmLabApp(ExtensionApp):
     async def stop_extension(self) -> None:
         """Stop background runs (they resume later), then close the store on shutdown."""
         if getattr(self, "mode_in_use", "local") == "remote":
-            return  # nothing of ours runs here
+            from .hub.forward import SESSION_KEY
+
+            web_app = getattr(self.serverapp, "web_app", None)
+            session = web_app.settings.get(SESSION_KEY) if web_app is not None else None
+            if session is not None:  # the pooled connections to the service
+                await session.close()
+            return  # nothing else of ours runs here
         sweeper = getattr(self, "_sweeper", None)
         if sweeper is not None:
             sweeper.stop()

@@ -193,7 +193,7 @@ ENGINES: dict[str, tuple[str, ...]] = {
     "psycopg": ("store/",),
     "litellm": ("gateway/litellm_provider.py",),
     "llama_cpp": ("gateway/local_provider.py",),
-    "aiohttp": ("gateway/", "testing/"),
+    "aiohttp": ("gateway/", "testing/", "hub/forward.py"),
     "redis": ("gateway/cache.py",),
     "boto3": ("artifacts/s3.py",),
     "botocore": ("artifacts/s3.py",),

@@ -47,3 +47,18 @@ def test_a_hub_api_url_that_is_not_http_is_refused() -> None:
     with pytest.raises(ServiceUnavailable) as err:
         find_service({"JUPYTERHUB_API_URL": "file:///etc/passwd", "JUPYTERHUB_API_TOKEN": "t"})
     assert err.value.field == "JUPYTERHUB_API_URL"
+
+
+def test_lab_names_an_unreachable_service_without_its_token(monkeypatch) -> None:
+    from llmlab_jupyter import Lab
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/services/llmlab/"
+    monkeypatch.setenv("LLMLAB_SERVICE_URL", url)
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "secret-kernel-token")
+    with pytest.raises(ServiceUnavailable) as err:
+        Lab()
+    assert url in str(err.value) and "secret-kernel-token" not in str(err.value)
+    assert err.value.to_dict()["error_code"] == "service_unavailable"

@@ -37,7 +37,10 @@ def _service_process(hub_run: HubRun) -> psutil.Process:
     raise AssertionError("no llmlab serve process under the Hub")
 
 
-def test_a_killed_service_comes_back_and_loses_no_experiment_or_job(hub_run: HubRun) -> None:
+def test_a_killed_service_comes_back_and_loses_no_experiment_or_job(
+    user_servers: HubRun,
+) -> None:
+    hub_run = user_servers
     hub, token = hub_run.hub, hub_run.tokens["alice"]
     me = hub.llmlab("GET", "me", token).json()
     p = f"projects/{me['default_project']}"
@@ -90,6 +93,12 @@ def test_a_killed_service_comes_back_and_loses_no_experiment_or_job(hub_run: Hub
             return True
 
     _wait(gone, "the service process to die", timeout=10)
+    # meanwhile the sidebar's calls through alice's server get a clear error, not a hang
+    down = hub.client.call("GET", "user/alice/llmlab/api/me", token)
+    assert down.status_code == 502, down.text
+    error = down.json()
+    assert error["error_code"] == "service_unavailable"
+    assert "/services/llmlab/" in error["message"] and token not in error["message"]
 
     def answering() -> bool:
         try:

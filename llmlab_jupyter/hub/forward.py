@@ -61,7 +61,10 @@ class ForwardHandler(LlmLabHandler):
                 ttl_dns_cache=300,
             )
             session = aiohttp.ClientSession(
-                connector=connector, auto_decompress=True, skip_auto_headers=("User-Agent",)
+                connector=connector,
+                # loopback: the service answers uncompressed, so nothing is unzipped here
+                # only for this server to zip it again for the browser
+                skip_auto_headers=("User-Agent", "Accept-Encoding"),
             )
             self.settings[SESSION_KEY] = session
         return session
@@ -105,6 +108,17 @@ class ForwardHandler(LlmLabHandler):
             if value:
                 self.set_header(name, value)
         self.finish(payload)
+
+    def _log(self) -> None:
+        """Forwarded successes at debug level: the service logs every call already (the
+        single-user server's own request log costs more than the forward itself)."""
+        if self.get_status() < 400:
+            self.log.debug(
+                "%d %s %.2fms", self.get_status(), self._request_summary(),
+                1000.0 * self.request.request_time(),
+            )  # fmt: skip
+            return
+        super()._log()
 
     def _unreachable(self, err: BaseException | None, reason: str = "") -> None:
         import asyncio

@@ -292,8 +292,9 @@ class LlmLabApp(ExtensionApp):
         return self.llmlab_config.default_project
 
     def caller_for(self, user: Any) -> Caller:
-        """The :class:`Caller` for a request's ``current_user``."""
-        caller = Caller(self._user_name(user))
+        """The :class:`Caller` for a request's ``current_user``: its name, and on JupyterHub
+        the groups and admin flag of its Hub user model (``user.hub_user``)."""
+        caller = self._caller(user)
         if caller.user not in self._ensured:
             self._ensure_default(caller)
         return caller
@@ -301,8 +302,18 @@ class LlmLabApp(ExtensionApp):
     def known_caller(self, user: Any) -> Caller | None:
         """The caller, if :meth:`caller_for` has nothing left to set up (no database write);
         ``None`` otherwise. For work on the event loop, which must not wait on a write."""
+        caller = self._caller(user)
+        return caller if caller.user in self._ensured else None
+
+    def _caller(self, user: Any) -> Caller:
+        """Groups and admin come from the request's user only, never from the environment: a
+        ``dict`` ``hub_user`` (JupyterHub's single-user ``JupyterHubUser``, or the service's
+        user), else none."""
         name = self._user_name(user)
-        return Caller(name) if name in self._ensured else None
+        if not self.users_identified:
+            return Caller(name)
+        hub_user = getattr(user, "hub_user", None)
+        return Caller.from_hub_user(name, hub_user if isinstance(hub_user, dict) else None)
 
     def _user_name(self, user: Any) -> str:
         if not self.users_identified:

@@ -6,6 +6,7 @@
     llmlab prompts push greet greet.yaml -m "first"
     llmlab prompts label greet production 1
     llmlab datasets import news news.csv
+    llmlab members add --group ml-team editor   a role for every member of a Hub group
     llmlab run -d news --prompt greet@1 --prompt greet@2 --model fake/echo --scorer exact_match
     llmlab export ./llmlab-project          the project as YAML/JSONL files (prompt-as-code)
     llmlab import ./llmlab-project
@@ -27,6 +28,7 @@ from ..config import ENV_VARS, local_user_name
 from ..exceptions import InvalidInput
 from .experiments import experiments, run, usage
 from .jobs import jobs, schedules, worker
+from .members import members
 from .prompts import prompts
 from .serve import serve
 from .support import (
@@ -93,6 +95,7 @@ main.add_command(jobs)
 main.add_command(schedules)
 main.add_command(worker)
 main.add_command(serve)
+main.add_command(members)
 
 
 # -- database --------------------------------------------------------------------------------

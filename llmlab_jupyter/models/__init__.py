@@ -7,6 +7,7 @@ They are plain data and import nothing from the layers that use them.
 
 from .jobs import BUILTIN_SLEEP, FINAL_STATES, Alert, Claim, Job, JobLog, JobState, Schedule
 from .records import (
+    ROLES,
     Column,
     ColumnType,
     CreatePromptVersion,
@@ -16,6 +17,7 @@ from .records import (
     ExperimentStatus,
     Label,
     LabelEvent,
+    MemberKind,
     Membership,
     Message,
     Project,
@@ -31,6 +33,7 @@ from .records import (
 __all__ = [
     "BUILTIN_SLEEP",
     "FINAL_STATES",
+    "ROLES",
     "Alert",
     "Claim",
     "Column",
@@ -45,6 +48,7 @@ __all__ = [
     "JobState",
     "Label",
     "LabelEvent",
+    "MemberKind",
     "Membership",
     "Message",
     "Project",

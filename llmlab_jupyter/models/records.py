@@ -13,6 +13,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Role = Literal["owner", "editor", "viewer"]
+#: the roles, highest first: a caller with several grants in a project has the highest one
+ROLES: tuple[Role, ...] = ("owner", "editor", "viewer")
+MemberKind = Literal["user", "group"]
 PromptKind = Literal["text", "chat"]
 ColumnType = Literal["string", "integer", "number", "boolean", "datetime", "json"]
 
@@ -39,8 +42,13 @@ class Project(Record):
 
 
 class Membership(Record):
+    """A role in a project granted to one user (``kind="user"``, ``user`` names them) or to
+    every member of a JupyterHub group (``kind="group"``, ``group`` names it)."""
+
     project: str
-    user: str
+    kind: MemberKind = "user"
+    user: str | None = Field(default=None, description="The member user (user grants).")
+    group: str | None = Field(default=None, description="The Hub group (group grants).")
     role: Role
     created_at: datetime
     created_by: str

@@ -271,7 +271,8 @@ class DatasetsAPI(_Part):
 
 
 class ProjectsAPI(_Part):
-    """``lab.projects``: projects the caller belongs to, and their members."""
+    """``lab.projects``: projects the caller belongs to, and their members: users
+    (``set_member``) and JupyterHub groups (``set_group``)."""
 
     def create(self, slug: str, title: str = "") -> Project:
         return self._services.projects.create(self._caller, slug, title)
@@ -292,3 +293,14 @@ class ProjectsAPI(_Part):
 
     def remove_member(self, user: str, *, project: str | None = None) -> None:
         self._services.projects.remove_member(self._caller, project or self._project, user)
+
+    def set_group(self, group: str, role: str, *, project: str | None = None) -> Membership:
+        """Grant ``role`` to every member of the JupyterHub group ``group`` (owners only).
+        A user's role is the highest of their own and their groups'."""
+        return self._services.projects.set_group(
+            self._caller, project or self._project, group, role
+        )
+
+    def remove_group(self, group: str, *, project: str | None = None) -> None:
+        """Revoke the role of the Hub group ``group`` (owners only)."""
+        self._services.projects.remove_group(self._caller, project or self._project, group)

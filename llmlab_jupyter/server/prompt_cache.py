@@ -33,6 +33,7 @@ from ..store.catalog.generations import CatalogKey, CatalogProbe, CatalogSnapsho
 from .schemas.common import next_offset
 
 if TYPE_CHECKING:
+    from ..services.access import Caller
     from ..store.sql_store import SQLStore
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,8 @@ class CatalogView:
     """One project's catalogue as of ``key``, with its responses serialised (JSON bytes)."""
 
     key: CatalogKey
-    roles: dict[str, str]
+    roles: dict[str, str]  # user -> role
+    group_roles: dict[str, str]  # Hub group -> role
     items: list[bytes]  # the serialised prompts, in the database's name order
     labels: list[dict[str, int]]
     latest: list[int]
@@ -93,6 +95,7 @@ class CatalogView:
         return cls(
             key=snap.key,
             roles=snap.roles,
+            group_roles=snap.group_roles,
             items=[p.model_dump_json().encode() for p in prompts],
             labels=[p.labels for p in prompts],
             latest=[p.latest_version for p in prompts],
@@ -105,8 +108,10 @@ class CatalogView:
             trigrams=trigrams,
         )
 
-    def can_read(self, user: str) -> bool:
-        return user in self.roles  # every role may read
+    def can_read(self, caller: Caller) -> bool:
+        """Whether ``caller`` has a role here (every role may read), by the services' rule:
+        their own, their Hub groups', or a Hub admin's."""
+        return caller.role_in(self.roles, self.group_roles) is not None
 
     def prompt(self, name: str) -> bytes | None:
         i = self.index.get(name)

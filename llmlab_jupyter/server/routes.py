@@ -51,6 +51,7 @@ API_ROUTES: list[Route] = [
     Route(_P, projects.ProjectHandler),
     Route(_P + "/members", projects.MembersHandler),
     Route(_P + "/members/{user}", projects.MemberHandler),
+    Route(_P + "/groups/{group}", projects.GroupMemberHandler),
     # prompts
     Route(_P + "/prompts", prompts.PromptsHandler),
     Route(_P + "/render-preview", prompts.RenderPreviewHandler),

@@ -9,8 +9,10 @@ project's :data:`~llmlab_jupyter.store.catalog.generations.Generations` read *be
 computed is current for as long as a one-row read returns the same three numbers.
 
 Only finished experiments' summaries are kept (a running one changes with every batch), and
-an entry answers only the users the service already let read it at those generations, so a
-non-member or a removed member always takes the service's path (and gets its 404).
+an entry answers only the callers the service already let read it at those generations, so a
+non-member or a removed member always takes the service's path (and gets its 404). A caller
+is the whole identity -- user name, Hub groups and admin flag -- so a user whose groups or
+admin flag changed on the Hub (which moves no generation) is checked by the service again.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ..services.access import Caller
     from ..store.catalog.generations import CatalogProbe, Generations
 
 #: what a summary depends on besides the project: the route and its parameters
@@ -31,7 +34,7 @@ SummaryKey = tuple[Any, ...]
 class _Entry:
     generations: Generations
     body: bytes
-    readers: set[str] = field(default_factory=set)
+    readers: set[Caller] = field(default_factory=set)
 
 
 class SummaryCache:
@@ -51,10 +54,10 @@ class SummaryCache:
         self.served = 0  # responses answered from memory
         self.stored = 0  # bodies kept
 
-    async def get(self, project: str, key: SummaryKey, user: str) -> bytes | None:
-        """The body for ``user`` if it is current now; ``None`` (compute it) otherwise."""
+    async def get(self, project: str, key: SummaryKey, caller: Caller) -> bytes | None:
+        """The body for ``caller`` if it is current now; ``None`` (compute it) otherwise."""
         entry = self._entries.get((project, key))
-        if entry is None or user not in entry.readers:
+        if entry is None or caller not in entry.readers:
             return None
         if await self.probe.read(project) != entry.generations:
             return None
@@ -65,17 +68,17 @@ class SummaryCache:
         return entry.body
 
     def put(
-        self, project: str, key: SummaryKey, generations: Generations, user: str, body: bytes
+        self, project: str, key: SummaryKey, generations: Generations, caller: Caller, body: bytes
     ) -> None:
-        """Keep ``body``, computed for ``user`` from data read after ``generations``."""
+        """Keep ``body``, computed for ``caller`` from data read after ``generations``."""
         with self._lock:
             entry = self._entries.get((project, key))
             if entry is not None and entry.generations == generations:
-                entry.readers.add(user)  # the service let one more user read it
+                entry.readers.add(caller)  # the service let one more caller read it
                 return
             if entry is not None and entry.generations[1:] > generations[1:]:
                 return  # a newer body is already kept: never replace it with an older one
-            self._entries[(project, key)] = _Entry(generations, body, {user})
+            self._entries[(project, key)] = _Entry(generations, body, {caller})
             self._entries.move_to_end((project, key))
             self.stored += 1
             while len(self._entries) > self.max_entries:

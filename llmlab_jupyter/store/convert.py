@@ -40,7 +40,9 @@ def project(row: ProjectRow, role: str | None = None) -> models.Project:
 def membership(row: MembershipRow, project_slug: str) -> models.Membership:
     return models.Membership(
         project=project_slug,
-        user=row.user_name,
+        kind=row.kind,  # type: ignore[arg-type]
+        user=row.name if row.kind == "user" else None,
+        group=row.name if row.kind == "group" else None,
         role=row.role,  # type: ignore[arg-type]
         created_at=aware(row.created_at),
         created_by=row.created_by,

@@ -376,3 +376,28 @@ def test_import_of_a_bad_folder_exits_1(cli, tmp_path):
     cli("import", str(tmp_path / "missing"), code=2)
     refused = cli("export", str(tmp_path / "out/prompts"), code=1)
     assert "is not empty" in refused.stderr
+
+
+def test_members_users_and_hub_groups(cli):
+    assert "user bob is viewer of default" in cli("members", "add", "bob", "viewer").stdout
+    added = cli("members", "add", "--group", "ml-team", "editor").stdout
+    assert "group ml-team is editor of default" in added
+    rows = [line.split()[:3] for line in cli("members", "list").stdout.splitlines()]
+    assert rows == [
+        ["KIND", "NAME", "ROLE"],
+        ["user", "alice", "owner"],
+        ["user", "bob", "viewer"],
+        ["group", "ml-team", "editor"],
+    ]
+    listed = json.loads(cli("members", "list", "--json").stdout)
+    assert listed[-1]["kind"] == "group" and listed[-1]["group"] == "ml-team"
+    # only owners grant; bad input is refused and changes nothing
+    denied = cli("members", "add", "--group", "ops", "owner", user="bob", code=1)
+    assert "may not admin" in denied.stderr
+    assert "group must be" in cli("members", "add", "--group", " ", "viewer", code=1).stderr
+    cli("members", "add", "--group", "ml-team", "boss", code=2)
+    assert len(json.loads(cli("members", "list", "--json").stdout)) == 3
+    removed = cli("members", "remove", "--group", "ml-team").stdout
+    assert "group ml-team removed from default" in removed
+    assert "not a member group" in cli("members", "remove", "--group", "ml-team", code=1).stderr
+    assert [m["kind"] for m in json.loads(cli("members", "list", "--json").stdout)] == ["user"] * 2

@@ -77,6 +77,29 @@ def test_projects_are_separate(lab):
     assert [p.slug for p in lab.projects.list()] == ["default", "research"]
 
 
+def test_roles_can_be_granted_to_hub_groups(lab):
+    granted = lab.projects.set_group("ml-team", "editor")
+    assert (granted.kind, granted.group, granted.user, granted.role) == (
+        "group",
+        "ml-team",
+        None,
+        "editor",
+    )
+    lab.projects.set_member("bob", "viewer")
+    lab.projects.set_group("ml-team", "viewer")  # changed, not added
+    members = [(m.kind, m.user or m.group, m.role) for m in lab.projects.members()]
+    assert members[-1] == ("group", "ml-team", "viewer")  # users first, then groups
+    assert ("user", "bob", "viewer") in members[:2] and len(members) == 3
+    for group, role, field in [("ml-team", "boss", "role"), (" ", "viewer", "group")]:
+        with pytest.raises(InvalidInput) as info:
+            lab.projects.set_group(group, role)
+        assert info.value.field == field
+    lab.projects.remove_group("ml-team")
+    assert [m.kind for m in lab.projects.members()] == ["user", "user"]
+    with pytest.raises(NotFound):
+        lab.projects.remove_group("ml-team")
+
+
 def test_single_calls_are_cached_and_recorded_in_the_ledger(lab):
     first = lab.complete("hello there", model="fake/upper")
     assert first["text"] == "HELLO THERE" and not first["cache_hit"]

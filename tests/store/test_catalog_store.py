@@ -119,7 +119,13 @@ def test_migration_0008_goes_down_and_up_again(services, probe):
     probe.close()
     downgrade_to(engine, "0007")
     assert "catalog_generations" not in inspect(engine).get_table_names()
-    services.prompts.save(ALICE, "default", "greet", "Hello again")  # no trigger left behind
+    _writes_succeed(  # no trigger left behind (in SQL: the services need the head schema)
+        engine,
+        "UPDATE prompts SET description = 'again'",
+        "UPDATE labels SET name = name",
+        "INSERT INTO memberships (project_id, user_name, role, created_at, created_by) "
+        "SELECT id, 'bob', 'viewer', created_at, 'alice' FROM projects",
+    )
     services.store.upgrade()
     assert current_revision(engine) == head_revision()
     after = probe.key("default")
@@ -169,12 +175,15 @@ def test_migration_0009_goes_down_and_up_again(services, probe):
     engine = services.store.engine
     services.prompts.save(ALICE, "default", "ask", "{{ q }}", model="fake/echo")
     services.datasets.import_(ALICE, "default", "qs", [{"q": "a"}])
+    services.experiments.create(
+        ALICE, "default", dataset="qs@1", variants=["ask@1"], models=["fake/echo"], name="e"
+    )
     probe.close()
     downgrade_to(engine, "0008")
     columns = {c["name"] for c in inspect(engine).get_columns("catalog_generations")}
     assert columns == {"project_id", "generation"}
-    services.experiments.create(  # no trigger left behind that names the dropped column
-        ALICE, "default", dataset="qs@1", variants=["ask@1"], models=["fake/echo"], name="e"
+    _writes_succeed(  # no trigger left behind that names the dropped column
+        engine, "UPDATE experiments SET description = 'again'", "DELETE FROM feedback"
     )
     services.store.upgrade()
     assert current_revision(engine) == head_revision()
@@ -183,3 +192,11 @@ def test_migration_0009_goes_down_and_up_again(services, probe):
     services.feedback.give(ALICE, "default", "e", 0, 0, thumbs=1)
     after = probe.generations("default")
     assert before is not None and after is not None and after[2] > before[2]
+
+
+def _writes_succeed(engine, *statements: str) -> None:
+    from sqlalchemy import text
+
+    with engine.begin() as conn:
+        for sql in statements:
+            conn.execute(text(sql))

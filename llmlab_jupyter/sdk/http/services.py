@@ -79,6 +79,14 @@ class HttpProjects(_Remote):
         path = f"projects/{segment(slug, 'project')}/members/{segment(user, 'user')}"
         self.http.call("DELETE", path)
 
+    def set_group(self, caller: Caller, slug: str, group: str, role: str) -> Membership:
+        path = f"projects/{segment(slug, 'project')}/groups/{segment(group, 'group')}"
+        return Membership(**self.http.call("PUT", path, body={"role": role}))
+
+    def remove_group(self, caller: Caller, slug: str, group: str) -> None:
+        path = f"projects/{segment(slug, 'project')}/groups/{segment(group, 'group')}"
+        self.http.call("DELETE", path)
+
 
 class HttpPrompts(_Remote):
     """``PromptService`` over HTTP."""

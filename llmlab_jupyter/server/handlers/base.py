@@ -219,7 +219,7 @@ class LlmLabHandler(ExtensionHandlerMixin, APIHandler):
             if caller is None:
                 return None  # its first request sets the user up (a write): not on the loop
             view = await catalog.current(args[0])
-            if view is None or not view.can_read(caller.user):
+            if view is None or not view.can_read(caller):
                 return None
             body = cached(self, view, *args[1:], **kwargs)
         except LlmLabError:

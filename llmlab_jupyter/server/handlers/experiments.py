@@ -187,7 +187,7 @@ class ExperimentSummaryHandler(LlmLabHandler):
         key = ("summary", name, query.baseline, query.confidence)
         cache, known = self.llmlab.summaries, self.llmlab.known_caller(self.current_user)
         if cache is not None and known is not None:
-            body = await cache.get(project, key, known.user)
+            body = await cache.get(project, key, known)
             if body is not None:
                 return body
         return await self.llmlab.run_blocking(
@@ -203,7 +203,7 @@ class ExperimentSummaryHandler(LlmLabHandler):
         )
         body = x.RowsResponse(items=_clean(rows)).model_dump_json().encode()
         if cache is not None and generations is not None and status in FINAL_STATUSES:
-            cache.put(project, key, generations, caller.user, body)
+            cache.put(project, key, generations, caller, body)
         return body
 
 

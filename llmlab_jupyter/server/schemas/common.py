@@ -106,6 +106,15 @@ class SetMember(Body):
     role: Role
 
 
+class GrantMember(Body):
+    """A role for one user or for every member of one JupyterHub group: exactly one of
+    ``user`` and ``group``."""
+
+    user: str | None = Field(None, description="The user to grant the role to.")
+    group: str | None = Field(None, description="The Hub group to grant the role to.")
+    role: Role
+
+
 class SetLabel(Body):
     version: int = Field(ge=1, le=MAX_INT)
 

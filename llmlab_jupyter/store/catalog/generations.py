@@ -1,9 +1,10 @@
 """A project's whole prompt catalogue in one read, and the one-row check that it is current.
 
 The ``catalog_generations`` counter (migration 0008) is moved on by database triggers whenever
-a project's prompts, versions, labels or members change, in the writing transaction. A copy of
-the catalogue tagged with the ``(project id, generation)`` it was read at is current for as
-long as :meth:`CatalogProbe.key` returns the same pair. The same row's ``results_generation``
+a project's prompts, versions, labels or members (grants to users and to Hub groups alike:
+one ``memberships`` table, migration 0010) change, in the writing transaction. A copy of the
+catalogue tagged with the ``(project id, generation)`` it was read at is current for as long
+as :meth:`CatalogProbe.key` returns the same pair. The same row's ``results_generation``
 (migration 0009) moves with every change to the project's experiments or feedback: a cached
 summary tagged with all three numbers (:meth:`CatalogProbe.generations`) is current while
 they stay put.
@@ -51,11 +52,13 @@ _BATCH_SQL = (
 
 @dataclass(frozen=True)
 class CatalogSnapshot:
-    """A project's prompts as of ``key``: members' roles, prompts in the database's name order
-    (its collation), and every version unless there are more than the reader wanted."""
+    """A project's prompts as of ``key``: the roles granted to users (``roles``) and to Hub
+    groups (``group_roles``), prompts in the database's name order (its collation), and every
+    version unless there are more than the reader wanted."""
 
     key: CatalogKey
     roles: dict[str, str]
+    group_roles: dict[str, str]
     prompts: list[models.Prompt]
     versions: list[models.PromptVersion] | None
 
@@ -72,14 +75,14 @@ def catalog_snapshot(tx: Transactions, project: str, max_versions: int) -> Catal
         if found is None:
             return None
         pid, generation = int(found[0]), int(found[1])
-        roles = {
-            user: role
-            for user, role in conn.execute(
-                select(MembershipRow.user_name, MembershipRow.role).where(
-                    MembershipRow.project_id == pid
-                )
+        roles: dict[str, str] = {}
+        group_roles: dict[str, str] = {}
+        for kind, name, role in conn.execute(
+            select(MembershipRow.kind, MembershipRow.name, MembershipRow.role).where(
+                MembershipRow.project_id == pid
             )
-        }
+        ):
+            (roles if kind == "user" else group_roles)[name] = role
         rows = list(
             _sharing_the_gil(
                 conn.execute(
@@ -111,7 +114,7 @@ def catalog_snapshot(tx: Transactions, project: str, max_versions: int) -> Catal
                 on = labels.get(v.prompt_id, {})
                 here = [label for label, number in on.items() if number == v.number]
                 versions.append(convert.prompt_version(v, project, names[v.prompt_id], here))
-        return CatalogSnapshot((pid, generation), roles, prompts, versions)
+        return CatalogSnapshot((pid, generation), roles, group_roles, prompts, versions)
 
 
 def generations_now(tx: Transactions, project: str) -> Generations | None:

@@ -30,14 +30,19 @@ class ProjectRow(Audited, Base):
 
 
 class MembershipRow(Audited, Base):
+    """A role in a project granted to a user (``kind="user"``) or to every member of a
+    JupyterHub group (``kind="group"``), named ``name`` (migration 0010)."""
+
     __tablename__ = "memberships"
     __table_args__ = (
-        UniqueConstraint("project_id", "user_name", name="uq_memberships_project_user"),
+        UniqueConstraint("project_id", "kind", "name", name="uq_memberships_project_kind_name"),
         CheckConstraint("role IN ('owner', 'editor', 'viewer')", name="role"),
+        CheckConstraint("kind IN ('user', 'group')", name="kind"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
-    user_name: Mapped[str] = mapped_column(String(200), index=True)
+    kind: Mapped[str] = mapped_column(String(10), default="user", server_default="user")
+    name: Mapped[str] = mapped_column(String(200), index=True)
     role: Mapped[str] = mapped_column(String(20))
 
 

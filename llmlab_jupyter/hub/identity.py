@@ -100,8 +100,8 @@ class HubServiceIdentityProvider(IdentityProvider):
         if token.startswith(job_tokens.PREFIX):
             check: JobTokenCheck | None = handler.settings.get(JOB_TOKEN_CHECK)
             model = await check(token) if check is not None else None
-            if model is not None:
-                model["groups"] = await self._groups_of(model["name"])
+            if model is not None:  # the owner's groups and admin flag, as the Hub says now
+                model["groups"], model["admin"] = await self._hub_roles(model["name"])
         elif token:
             model = await self.hub_auth.user_for_token(token, sync=False)
             if model and not self.hub_auth.check_scopes(self.hub_auth.access_scopes, model):
@@ -118,27 +118,30 @@ class HubServiceIdentityProvider(IdentityProvider):
         handler._llmlab_user = user  # type: ignore[attr-defined]
         return user
 
-    # -- a job owner's groups --------------------------------------------------------------
-    _groups: dict[str, tuple[float, list[str]]]
+    # -- a job owner's groups and admin flag ----------------------------------------------
+    _roles: dict[str, tuple[float, list[str], bool]]
 
-    async def _groups_of(self, name: str) -> list[str]:
-        """The Hub groups of ``name`` (asked with this service's token; cached)."""
-        cache = self.__dict__.setdefault("_groups", {})
+    async def _hub_roles(self, name: str) -> tuple[list[str], bool]:
+        """The Hub groups of ``name`` and whether they are an admin (asked with this
+        service's token, cached like tokens; unknown: no groups, not an admin)."""
+        cache = self.__dict__.setdefault("_roles", {})
         hit = cache.get(name)
         if hit is not None and time.monotonic() - hit[0] < self.token_cache_s:
-            return hit[1]
+            return hit[1], hit[2]
         url = f"{self.hub_auth.api_url.rstrip('/')}/users/{name}"
         request = HTTPRequest(
             url, headers={"Authorization": f"token {self.hub_auth.api_token}"}, request_timeout=10
         )
         try:
             reply = await AsyncHTTPClient().fetch(request)
-            groups = [str(g) for g in json.loads(reply.body).get("groups") or []]
+            model = json.loads(reply.body)
+            groups = [str(g) for g in model.get("groups") or []]
+            admin = model.get("admin") is True
         except (HTTPClientError, OSError, ValueError) as err:
             self.log.warning("llmlab: the Hub did not give the groups of %s: %s", name, err)
-            groups = []
-        cache[name] = (time.monotonic(), groups)
-        return groups
+            groups, admin = [], False
+        cache[name] = (time.monotonic(), groups, admin)
+        return groups, admin
 
 
 class ServiceAuthorizer(Authorizer):

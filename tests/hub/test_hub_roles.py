@@ -4,23 +4,13 @@ from the group removes the access, and a Hub admin administers every project."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
+from hubharness.procs import wait_for
 from hubharness.run import MODEL, HubRun
 from hubharness.seed import CSV, PROMPT_TEXT, Seeded
 
 TEAM = "team-ml"
-
-
-def _wait(check: Any, what: str, timeout: float = 180) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"{what} within {timeout} s")
 
 
 def test_a_hub_group_grant_reaches_its_members_and_their_jobs(hub_run: HubRun) -> None:
@@ -61,7 +51,7 @@ def test_a_hub_group_grant_reaches_its_members_and_their_jobs(hub_run: HubRun) -
         state = hub.llmlab("GET", f"{p}/jobs/{job['id']}", bob).json()
         return state if state["state"] in ("succeeded", "failed", "cancelled") else None
 
-    final = _wait(ended, "bob's job")
+    final = wait_for(ended, "bob's job")
     assert final["state"] == "succeeded", final
     run = hub.llmlab("GET", f"{p}/experiments/bobs-job", bob).json()["experiment"]
     assert (run["created_by"], run["status"]) == ("bob", "completed")

@@ -13,20 +13,11 @@ import time
 from typing import Any
 
 import psutil
+from hubharness.procs import wait_for
 from hubharness.run import HubRun
 
 ROWS = 30
 MODEL = "fake/echo?latency_ms=400"
-
-
-def _wait(check: Any, what: str, timeout: float = 120) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"{what} within {timeout} s")
 
 
 def _service_process(hub_run: HubRun) -> psutil.Process:
@@ -80,8 +71,8 @@ def test_a_killed_service_comes_back_and_loses_no_experiment_or_job(
     def job_state() -> dict[str, Any]:
         return hub.llmlab("GET", f"{p}/jobs/{job['id']}", token).json()
 
-    _wait(lambda: experiment()["completed_items"] >= 4, "some results stored")
-    _wait(lambda: job_state()["state"] == "running", "the job running")
+    wait_for(lambda: experiment()["completed_items"] >= 4, "some results stored")
+    wait_for(lambda: job_state()["state"] == "running", "the job running")
     before = experiment()["completed_items"]
     victim = _service_process(hub_run)
     victim.send_signal(signal.SIGKILL)
@@ -92,7 +83,7 @@ def test_a_killed_service_comes_back_and_loses_no_experiment_or_job(
         except psutil.NoSuchProcess:
             return True
 
-    _wait(gone, "the service process to die", timeout=10)
+    wait_for(gone, "the service process to die", timeout=10)
     # meanwhile the sidebar's calls through alice's server get a clear error, not a hang
     down = hub.client.call("GET", "user/alice/llmlab/api/me", token)
     assert down.status_code == 502, down.text
@@ -107,15 +98,15 @@ def test_a_killed_service_comes_back_and_loses_no_experiment_or_job(
             return False
 
     restarted_at = time.monotonic()
-    _wait(answering, "the Hub to start the service again")
+    wait_for(answering, "the Hub to start the service again")
     print(f"service answering again {time.monotonic() - restarted_at:.1f} s after the kill")
     assert _service_process(hub_run).pid != victim.pid
-    _wait(lambda: experiment()["status"] == "interrupted", "the run to be marked interrupted")
+    wait_for(lambda: experiment()["status"] == "interrupted", "the run to be marked interrupted")
     kept = experiment()["completed_items"]
     assert kept >= before  # nothing stored was lost
     resumed = hub.llmlab("POST", f"{p}/experiments/survives-restart/start", token, json={})
     assert resumed.status_code in (200, 202), resumed.text
-    _wait(lambda: experiment()["status"] == "completed", "the resumed run", timeout=180)
+    wait_for(lambda: experiment()["status"] == "completed", "the resumed run", timeout=180)
     done = experiment()
     assert (done["completed_items"], done["error_items"], done["total_items"]) == (ROWS, 0, ROWS)
     usage = hub.llmlab(
@@ -124,7 +115,7 @@ def test_a_killed_service_comes_back_and_loses_no_experiment_or_job(
     calls = sum(int(row.get("calls", 0)) for row in usage["items"])
     # rows stored before the kill are not called again (at most the ones in flight are)
     assert ROWS <= calls <= ROWS + 2, usage
-    final = _wait(
+    final = wait_for(
         lambda: (s := job_state())["state"] in ("succeeded", "failed", "cancelled") and s,
         "the job to end after the restart",
         timeout=180,

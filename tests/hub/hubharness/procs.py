@@ -115,6 +115,11 @@ def wait_until(
     raise RuntimeError(f"{what} not ready within {timeout:.0f} s (last error: {last!r}){log}")
 
 
+def wait_for(check: Callable[[], Any], what: str, timeout: float = 180) -> Any:
+    """:func:`wait_until` for a test's own conditions (polled every 0.3 s)."""
+    return wait_until(check, timeout=timeout, what=what, interval=0.3)
+
+
 def run(command: Sequence[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
     """Run a short command to completion; raise with its output when it fails."""
     done = subprocess.run(list(command), capture_output=True, text=True, timeout=120, **kwargs)

@@ -103,11 +103,32 @@ def job_processes() -> list[int]:
     return found
 
 
+def kernel_of(job_id: int, database_url: str) -> Any:
+    """The kernel of job ``job_id`` of this test's database, or ``None``. Job ids start at 1
+    in every database, so a kernel left by an earlier test can carry the same id."""
+    import psutil
+
+    for pid in job_processes():
+        try:
+            proc = psutil.Process(pid)
+            env = proc.environ()
+            if (
+                env.get("LLMLAB_JOB_ID") == str(job_id)
+                and env.get("LLMLAB_DATABASE_URL") == database_url
+                and "ipykernel_launcher" in " ".join(proc.cmdline())
+            ):
+                return proc
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return None
+
+
 @pytest.fixture
 def helpers() -> Any:
     class H:
         wait_for = staticmethod(wait_for)
         job_processes = staticmethod(job_processes)
+        kernel_of = staticmethod(kernel_of)
 
     return H
 

@@ -81,7 +81,7 @@ def test_celery_runs_jobs_and_survives_ten_child_kills(celery_services: Any, hel
         killed[(job_id, attempt)] = pid
 
     # first the notebook job's pool process, once its kernel is up
-    helpers.wait_for(lambda: _kernel_of(tiny, helpers), 90, "the notebook job's kernel")
+    helpers.wait_for(lambda: _kernel_of(tiny, helpers, svc), 90, "the notebook job's kernel")
     pid = _holder_pid(svc, tiny)
     assert pid in {c.pid for c in psutil.Process(worker.pid).children()}
     kill(tiny, svc.jobs.get(ALICE, "default", tiny).attempts, pid)
@@ -177,23 +177,14 @@ def _assert_zero(figures: dict[str, Any]) -> list[Any]:
     return list(figures["_jobs"])
 
 
-def _kernel_of(job_id: int, helpers: Any) -> psutil.Process | None:
-    for pid in helpers.job_processes():
-        try:
-            proc = psutil.Process(pid)
-            if proc.environ().get("LLMLAB_JOB_ID") == str(job_id) and "ipykernel_launcher" in (
-                " ".join(proc.cmdline())
-            ):
-                return proc
-        except psutil.NoSuchProcess:
-            continue
-    return None
+def _kernel_of(job_id: int, helpers: Any, svc: Any) -> psutil.Process | None:
+    return helpers.kernel_of(job_id, svc.config.database_url)
 
 
 def test_celery_kernel_killed_fails_the_job(celery_services: Any, helpers: Any) -> None:
     svc, worker = celery_services
     job = svc.jobs.submit(ALICE, "default", "tiny", {"seconds": 60}, timeout_s=120)
-    kernel = helpers.wait_for(lambda: _kernel_of(job.id, helpers), 90, "the kernel to start")
+    kernel = helpers.wait_for(lambda: _kernel_of(job.id, helpers, svc), 90, "the kernel to start")
     assert worker.pid in {p.pid for p in kernel.parents()}  # runs under the Celery worker
     kernel.kill()
     (done,) = _final(svc, [job.id], 60, helpers)
@@ -218,7 +209,7 @@ def test_celery_main_worker_sigkill_mid_job(celery: Any, helpers: Any) -> None:
     helpers.wait_for(
         lambda: (
             all(svc.jobs.get(ALICE, "default", i).state == "running" for i in busy)
-            and _kernel_of(busy[0], helpers)
+            and _kernel_of(busy[0], helpers, svc)
         ),
         90,
         "both jobs running, the kernel started",
@@ -301,7 +292,7 @@ def test_celery_timeout_and_cancel_in_each_state(
     slow = svc.jobs.submit(ALICE, "default", "tiny", {"seconds": 60}, timeout_s=10)
     victim = svc.jobs.submit(ALICE, "default", "tiny", {"seconds": 60})
     helpers.wait_for(
-        lambda: _kernel_of(victim.id, helpers) and _kernel_of(slow.id, helpers),
+        lambda: _kernel_of(victim.id, helpers, svc) and _kernel_of(slow.id, helpers, svc),
         90,
         "both kernels running",
     )

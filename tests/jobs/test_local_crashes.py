@@ -108,12 +108,7 @@ def test_kernel_killed_fails_the_job(job_services: Any, helpers: Any) -> None:
     job = svc.jobs.submit(ALICE, "default", "tiny", {"seconds": 60})
 
     def kernel() -> psutil.Process | None:
-        for pid in helpers.job_processes():
-            proc = psutil.Process(pid)
-            mine = proc.environ().get("LLMLAB_JOB_ID") == str(job.id)
-            if mine and "ipykernel_launcher" in " ".join(proc.cmdline()):
-                return proc
-        return None
+        return helpers.kernel_of(job.id, svc.config.database_url)
 
     helpers.wait_for(kernel, 60, "the kernel to start").kill()
     try:
@@ -136,14 +131,8 @@ def test_the_kernel_gets_the_service_settings_but_no_worker_secrets(
     job = svc.jobs.submit(ALICE, "default", "tiny", {"seconds": 60})
 
     def kernel_env() -> dict[str, str] | None:
-        for pid in helpers.job_processes():
-            proc = psutil.Process(pid)
-            env = proc.environ()
-            if env.get("LLMLAB_JOB_ID") == str(job.id) and "ipykernel_launcher" in " ".join(
-                proc.cmdline()
-            ):
-                return env
-        return None
+        kernel = helpers.kernel_of(job.id, svc.config.database_url)
+        return kernel.environ() if kernel is not None else None
 
     env = helpers.wait_for(kernel_env, 60, "the kernel to start")
     svc.jobs.cancel(ALICE, "default", job.id)

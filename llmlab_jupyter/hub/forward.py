@@ -12,8 +12,11 @@ cannot be reached gives 502 ``service_unavailable`` naming its URL, never a toke
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
@@ -26,6 +29,17 @@ SESSION_KEY = "llmlab_forward_session"
 _PASS_BACK = ("Content-Type", "Content-Disposition", "Cache-Control", "ETag", "Location")
 #: request headers passed on to the service
 _PASS_ON = ("Content-Type", "Accept", "Idempotency-Key", "If-None-Match")
+
+
+def _forwarding(action: str) -> Callable[..., Awaitable[None]]:
+    """A handler method that authenticates, authorizes ``llmlab:<action>`` and forwards."""
+
+    @web.authenticated
+    @authorized(action, resource=AUTH_RESOURCE)
+    async def method(self: ForwardHandler, path: str) -> None:
+        await self.forward(path)
+
+    return method  # type: ignore[return-value]
 
 
 class ForwardHandler(LlmLabHandler):
@@ -53,15 +67,17 @@ class ForwardHandler(LlmLabHandler):
         call (a new connection per request costs more than the rest of the forward)."""
         session = self.settings.get(SESSION_KEY)
         if session is None or session.closed:
-            import aiohttp
-
             connector = aiohttp.TCPConnector(
                 limit=int(self.settings.get("llmlab_forward_max_connections", 64)),
                 keepalive_timeout=60,
                 ttl_dns_cache=300,
             )
+            timeout = aiohttp.ClientTimeout(
+                total=float(self.settings.get("llmlab_forward_timeout_s", 600)), connect=10
+            )
             session = aiohttp.ClientSession(
                 connector=connector,
+                timeout=timeout,
                 # loopback: the service answers uncompressed, so nothing is unzipped here
                 # only for this server to zip it again for the browser
                 skip_auto_headers=("User-Agent", "Accept-Encoding"),
@@ -70,10 +86,6 @@ class ForwardHandler(LlmLabHandler):
         return session
 
     async def forward(self, path: str) -> None:
-        import asyncio
-
-        import aiohttp
-
         try:
             self.reject_nul((path,))
             token = self.requester_token()
@@ -86,13 +98,10 @@ class ForwardHandler(LlmLabHandler):
         headers["Authorization"] = f"token {token}"
         method = self.request.method or "GET"
         body = self.request.body if method in ("POST", "PUT", "PATCH", "DELETE") else None
-        timeout = aiohttp.ClientTimeout(
-            total=float(self.settings.get("llmlab_forward_timeout_s", 600)), connect=10
-        )
         limit = int(self.settings.get("llmlab_max_body") or 1 << 30)
         try:
             async with self.session().request(
-                method, url, headers=headers, data=body, allow_redirects=False, timeout=timeout
+                method, url, headers=headers, data=body, allow_redirects=False
             ) as reply:
                 payload = await reply.content.read(limit + 1)
                 status, reason, got = reply.status, reply.reason, reply.headers
@@ -121,8 +130,6 @@ class ForwardHandler(LlmLabHandler):
         super()._log()
 
     def _unreachable(self, err: BaseException | None, reason: str = "") -> None:
-        import asyncio
-
         reason = reason or (type(err).__name__ if err is not None else "no answer")
         if isinstance(err, asyncio.TimeoutError):
             reason = "timed out"
@@ -135,30 +142,8 @@ class ForwardHandler(LlmLabHandler):
         self.send_json_error(failure.status_code, failure.to_dict())
 
     # every method: authenticated here, authorized for llmlab read/write, then forwarded
-    @web.authenticated
-    @authorized("read", resource=AUTH_RESOURCE)
-    async def get(self, path: str) -> None:
-        await self.forward(path)
-
-    @web.authenticated
-    @authorized("write", resource=AUTH_RESOURCE)
-    async def post(self, path: str) -> None:
-        await self.forward(path)
-
-    @web.authenticated
-    @authorized("write", resource=AUTH_RESOURCE)
-    async def put(self, path: str) -> None:
-        await self.forward(path)
-
-    @web.authenticated
-    @authorized("write", resource=AUTH_RESOURCE)
-    async def patch(self, path: str) -> None:
-        await self.forward(path)
-
-    @web.authenticated
-    @authorized("write", resource=AUTH_RESOURCE)
-    async def delete(self, path: str) -> None:
-        await self.forward(path)
+    get = _forwarding("read")
+    post = put = patch = delete = _forwarding("write")
 
 
 def forward_handlers() -> list[tuple[str, type[ForwardHandler], dict[str, Any]]]:

@@ -44,6 +44,16 @@ class LlmLabServiceApp(ServerApp):
         self.jpserver_extensions = {EXTENSION: True}
 
 
+def _address(
+    env: dict[str, str] | os._Environ[str], ip: str | None, port: int | None
+) -> tuple[str, int, str]:
+    """Where the service binds and its base URL: the options, else the Hub's variables."""
+    bind = urlsplit(env.get("JUPYTERHUB_SERVICE_URL") or "http://127.0.0.1:10101")
+    prefix = env.get("JUPYTERHUB_SERVICE_PREFIX") or "/services/llmlab/"
+    host = ip if ip is not None else bind.hostname or "127.0.0.1"
+    return host, port if port is not None else bind.port or 10101, prefix
+
+
 def service_arguments(
     env: dict[str, str] | os._Environ[str],
     *,
@@ -59,13 +69,12 @@ def service_arguments(
             "JUPYTERHUB_API_TOKEN must be set (the Hub sets them for a managed service)",
             field="JUPYTERHUB_API_TOKEN",
         )
-    bind = urlsplit(env.get("JUPYTERHUB_SERVICE_URL") or "http://127.0.0.1:10101")
-    prefix = env.get("JUPYTERHUB_SERVICE_PREFIX") or "/services/llmlab/"
+    host, bound, prefix = _address(env, ip, port)
     cache = token_cache_s if token_cache_s is not None else env.get(TOKEN_CACHE_ENV, "60")
     here = "llmlab_jupyter.hub.identity"
     return [
-        f"--ServerApp.ip={ip if ip is not None else bind.hostname or '127.0.0.1'}",
-        f"--ServerApp.port={port if port is not None else bind.port or 10101}",
+        f"--ServerApp.ip={host}",
+        f"--ServerApp.port={bound}",
         "--ServerApp.port_retries=0",
         f"--ServerApp.base_url={prefix}",
         "--ServerApp.default_url=/llmlab/api/openapi.json",
@@ -79,13 +88,12 @@ def service_arguments(
     ]
 
 
-def own_url(args: list[str]) -> str:
-    """The loopback URL of a service started with ``args`` (for its own jobs)."""
-    given = dict(a[2:].split("=", 1) for a in args if a.startswith("--ServerApp."))
-    host = given["ServerApp.ip"]
+def own_url(env: dict[str, str] | os._Environ[str], ip: str | None, port: int | None) -> str:
+    """The loopback URL of this service (where its own jobs reach it)."""
+    host, bound, prefix = _address(env, ip, port)
     if host in ("", "0.0.0.0", "::", "*"):  # noqa: S104 - reading, not binding
         host = "127.0.0.1"
-    return f"http://{host}:{given['ServerApp.port']}{given['ServerApp.base_url']}"
+    return f"http://{host}:{bound}{prefix}"
 
 
 def serve(
@@ -101,7 +109,7 @@ def serve(
     args = service_arguments(env, ip=ip, port=port, token_cache_s=token_cache_s)
     job_tokens.secret_from_env(create=True)  # shared with workers started from here
     if not env.get("LLMLAB_SERVICE_URL"):  # where this service's own jobs reach it
-        env["LLMLAB_SERVICE_URL"] = own_url(args)
+        env["LLMLAB_SERVICE_URL"] = own_url(env, ip, port)
     root = Path(env.get("LLMLAB_SERVE_ROOT") or Path.home() / ".llmlab-serve-root")
     root.mkdir(parents=True, exist_ok=True)  # an empty folder: the service serves no files
     args.append(f"--ServerApp.root_dir={root}")

@@ -33,23 +33,15 @@ from typing import Any
 
 import pytest
 
+from llmlab_jupyter.testing.browser import CHROMIUM, CHROMIUM_ARGS
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lab_page import LabPage
 
 REPO = Path(__file__).resolve().parents[2]
 BUILT_EXTENSION = REPO / "llmlab_jupyter" / "labextension"
-CHROMIUM = os.environ.get("LLMLAB_CHROMIUM", "/usr/bin/chromium")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 UPDATE_SCREENSHOTS = os.environ.get("LLMLAB_UPDATE_SCREENSHOTS", "") == "1"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -4,7 +4,6 @@ finds her prompt and reads its text."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -12,18 +11,9 @@ import pytest
 from hubharness.run import HubRun
 from hubharness.seed import PROMPT_TEXT, Seeded
 
+from llmlab_jupyter.testing.browser import CHROMIUM, CHROMIUM_ARGS
 from llmlab_jupyter.testing.services import require_service
 
-CHROMIUM = os.environ.get("LLMLAB_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TIMEOUT = 30_000
 
 

@@ -4,11 +4,8 @@ from the group removes the access, and a Hub admin administers every project."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from hubharness.procs import wait_for
 from hubharness.run import MODEL, HubRun
-from hubharness.seed import CSV, PROMPT_TEXT, Seeded
+from hubharness.seed import CSV, PROMPT_TEXT, Seeded, run_experiment_job
 
 TEAM = "team-ml"
 
@@ -35,23 +32,10 @@ def test_a_hub_group_grant_reaches_its_members_and_their_jobs(hub_run: HubRun) -
     )
     assert uploaded.status_code in (200, 201), uploaded.text
     # bob's job runs with a token for bob; the service finds his group on the Hub
-    parameters = {
-        "dataset": "qa@1",
-        "prompts": ["ask@1"],
-        "models": [MODEL],
-        "scorers": ["exact_match"],
-        "experiment_name": "bobs-job",
-        "show_charts": False,
-    }
-    job = hub.llmlab(
-        "POST", f"{p}/jobs", bob, json={"template": "experiment", "parameters": parameters}
-    ).json()
-
-    def ended() -> dict[str, Any] | None:
-        state = hub.llmlab("GET", f"{p}/jobs/{job['id']}", bob).json()
-        return state if state["state"] in ("succeeded", "failed", "cancelled") else None
-
-    final = wait_for(ended, "bob's job")
+    final = run_experiment_job(
+        hub.client, f"services/llmlab/llmlab/api/{p}", bob, prompt="ask@1", model=MODEL,
+        name="bobs-job",
+    )  # fmt: skip
     assert final["state"] == "succeeded", final
     run = hub.llmlab("GET", f"{p}/experiments/bobs-job", bob).json()["experiment"]
     assert (run["created_by"], run["status"]) == ("bob", "completed")

@@ -34,6 +34,30 @@ def _wait(check: Any, what: str, timeout: float = 180) -> Any:
     raise AssertionError(f"{what} did not finish within {timeout} s")
 
 
+def run_experiment_job(
+    c: Any, p: str, token: str, *, prompt: str, model: str, name: str
+) -> dict[str, Any]:
+    """Run the ``experiment`` template on dataset ``qa@1`` in project path ``p`` as the
+    token's user, and wait until the job ends; its final state."""
+    parameters = {
+        "dataset": "qa@1",
+        "prompts": [prompt],
+        "models": [model],
+        "scorers": ["exact_match"],
+        "experiment_name": name,
+        "show_charts": False,
+    }
+    job = c.json(
+        "POST", f"{p}/jobs", token, json={"template": "experiment", "parameters": parameters}
+    )
+
+    def job_done() -> dict[str, Any] | None:
+        state = c.json("GET", f"{p}/jobs/{job['id']}", token)
+        return state if state["state"] in ("succeeded", "failed", "cancelled") else None
+
+    return _wait(job_done, f"the job {name}")  # type: ignore[no-any-return]
+
+
 def seed_alice(hub: Hub, token: str, model: str) -> Seeded:
     c = hub.client
     base = "services/llmlab/llmlab/api"
@@ -61,23 +85,7 @@ def seed_alice(hub: Hub, token: str, model: str) -> Seeded:
         return state == "completed"
 
     _wait(experiment_done, "alice's experiment")
-    parameters = {
-        "dataset": "qa@1",
-        "prompts": ["ask@production"],
-        "models": [model],
-        "scorers": ["exact_match"],
-        "experiment_name": "from-job",
-        "show_charts": False,
-    }
-    job = c.json(
-        "POST", f"{p}/jobs", token, json={"template": "experiment", "parameters": parameters}
-    )
-
-    def job_done() -> dict[str, Any] | None:
-        state = c.json("GET", f"{p}/jobs/{job['id']}", token)
-        return state if state["state"] in ("succeeded", "failed", "cancelled") else None
-
-    final = _wait(job_done, "alice's job")
+    final = run_experiment_job(c, p, token, prompt="ask@production", model=model, name="from-job")
     assert final["state"] == "succeeded", final
     schedule = {
         "name": "nightly",
@@ -86,4 +94,4 @@ def seed_alice(hub: Hub, token: str, model: str) -> Seeded:
         "template": "builtin-sleep",
     }
     c.json("POST", f"{p}/schedules", token, json=schedule)
-    return Seeded(project, "ask", "qa", "first", int(job["id"]), "from-job", "nightly")
+    return Seeded(project, "ask", "qa", "first", int(final["id"]), "from-job", "nightly")
